@@ -1,0 +1,47 @@
+/**
+ * @file h5util.h
+ * @brief Small HDF5 helpers: the innermost error text, attributes, and files written under a
+ * temporary name and renamed only when complete.
+ */
+#ifndef SYNOBS_H5UTIL_H
+#define SYNOBS_H5UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Silence HDF5's own stack printing: synobs reports one line itself. */
+void h5_quiet(void);
+/** The most specific message on HDF5's error stack (e.g. the Fletcher32 checksum failure). */
+const char *h5_error_text(void);
+
+/**
+ * @brief Record a problem with an input HDF5 file: "<path>: <what>: <HDF5's innermost message>".
+ * @return -1, for `return h5_input_error(...)`.
+ */
+int h5_input_error(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void h5_attr_string(hid_t loc, const char *name, const char *value);
+void h5_attr_f64(hid_t loc, const char *name, double value);
+void h5_attr_i64(hid_t loc, const char *name, int64_t value);
+/** Read a string attribute into buf; returns -1 if missing. */
+int h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t n);
+int h5_attr_read_f64(hid_t loc, const char *name, double *value);
+
+/**
+ * @brief Create `final_path` as `final_path.partial` (truncating), registered for removal if the
+ * run fails. Returns the file id; *tmp receives the temporary name (caller frees).
+ */
+hid_t h5_create_partial(const char *final_path, char **tmp);
+/** Flush, close, fsync and rename the temporary file to its final name. */
+void h5_commit_partial(hid_t file, char *tmp, const char *final_path);
+
+/** Dataset-creation properties used for everything synobs writes: no timestamps (so the same
+ * data give the same bytes), chunked, Fletcher32. */
+hid_t h5_dcpl_chunked(int rank, const hsize_t *chunk);
+
+/** Create the directory that will hold `file_path` (and its parents), like mkdir -p. */
+void path_make_parent(const char *file_path);
+
+#endif
+

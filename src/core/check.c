@@ -1,0 +1,128 @@
+#include "core/check.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+_Noreturn void synobs_fatal(const char *file, int line, const char *source, const char *hint,
+                            const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "synobs: error [rank %d, %.2fs] %s: %s (at %s:%d)%s%s\n", log_rank(), log_elapsed(),
+            source, msg, file, line, hint ? " HINT: " : "", hint ? hint : "");
+    fflush(stderr);
+    cleanup_run();
+    int up = 0;
+    MPI_Initialized(&up);
+    if (up && log_size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    exit(1);
+}
+
+_Noreturn void mpi_fail(int rc, const char *file, int line, const char *call)
+{
+    char s[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS) snprintf(s, sizeof s, "code %d", rc);
+    synobs_fatal(file, line, "MPI", "check the launcher (mpirun/srun) and that all ranks run the same binary",
+                 "%s failed: %s", call, s);
+}
+
+/* Innermost message of the HDF5 error stack: the most specific words HDF5 has. */
+static herr_t h5_walk(unsigned n, const H5E_error2_t *err, void *data)
+{
+    if (n == 0) snprintf((char *)data, 512, "%s (in %s)", err->desc, err->func_name);
+    return 0;
+}
+
+_Noreturn void h5_fail(const char *file, int line, const char *call)
+{
+    char what[512] = "no HDF5 error message";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, what);
+    synobs_fatal(file, line, "HDF5", "check the disk space and permissions of the output directory",
+                 "%s failed: %s", call, what);
+}
+
+_Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *what)
+{
+    synobs_fatal(file, line, "memory", "reduce chunk_samples or use more ranks per node",
+                 "cannot allocate %zu bytes for %s", bytes, what);
+}
+
+_Noreturn void stdio_fail(const char *path, const char *file, int line, const char *what)
+{
+    synobs_fatal(file, line, "I/O", "check the path, permissions and free space",
+                 "%s: %s (%s)", path ? path : "?", strerror(errno), what);
+}
+
+void *xmalloc_at(size_t bytes, const char *file, int line)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) alloc_fail(bytes, file, line, "a buffer");
+    return p;
+}
+
+void *xcalloc_at(size_t n, size_t size, const char *file, int line)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) alloc_fail(n * size, file, line, "a zeroed buffer");
+    return p;
+}
+
+char *xstrdup_at(const char *s, const char *file, int line)
+{
+    size_t n = strlen(s) + 1;
+    char *p = xmalloc_at(n, file, line);
+    memcpy(p, s, n);
+    return p;
+}
+
+static char g_error[4096];
+static int g_error_set = 0;
+
+int error_set(const char *fmt, ...)
+{
+    if (!g_error_set) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g_error, sizeof g_error, fmt, ap);
+        va_end(ap);
+        g_error_set = 1;
+    }
+    return -1;
+}
+
+const char *error_message(void) { return g_error_set ? g_error : "no error recorded"; }
+int error_pending(void) { return g_error_set; }
+void error_clear(void) { g_error_set = 0; g_error[0] = '\0'; }
+
+#define MAX_TMP 64
+static char *g_tmp[MAX_TMP];
+
+void cleanup_register(const char *tmp_path)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (!g_tmp[i]) { g_tmp[i] = xstrdup(tmp_path); return; }
+}
+
+void cleanup_unregister(const char *tmp_path)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (g_tmp[i] && strcmp(g_tmp[i], tmp_path) == 0) { free(g_tmp[i]); g_tmp[i] = NULL; }
+}
+
+void cleanup_run(void)
+{
+    for (int i = 0; i < MAX_TMP; i++)
+        if (g_tmp[i]) { unlink(g_tmp[i]); free(g_tmp[i]); g_tmp[i] = NULL; }
+}

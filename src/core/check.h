@@ -1,0 +1,77 @@
+/**
+ * @file check.h
+ * @brief One check per failure source, and the error state for problems found in user input.
+ *
+ * Two kinds of failure:
+ *  - a library call that should not fail (MPI, HDF5 internals, stdio, allocation, FFTW) ends the
+ *    run at once through the *_CHECK macros below: one line naming rank, source file:line, the
+ *    library's words and a hint, then MPI_Abort (plain exit on a single rank);
+ *  - a problem in what the user gave (parameters, files, data) is recorded with error_set() and
+ *    returned as -1; the stage then agrees across ranks (collective_fail_if in mpi/collective.h),
+ *    so every rank exits non-zero together and one line is printed.
+ * Temporary files registered with cleanup_register() are removed on either path, so nothing
+ * partial is left looking complete.
+ */
+#ifndef SYNOBS_CHECK_H
+#define SYNOBS_CHECK_H
+
+#include <stddef.h>
+
+_Noreturn void synobs_fatal(const char *file, int line, const char *source, const char *hint,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+_Noreturn void mpi_fail(int rc, const char *file, int line, const char *call);
+_Noreturn void h5_fail(const char *file, int line, const char *call);
+_Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *what);
+_Noreturn void stdio_fail(const char *path, const char *file, int line, const char *what);
+
+#define MPI_CHECK(call)                                                        \
+    do {                                                                       \
+        int mpi_rc_ = (call);                                                  \
+        if (mpi_rc_ != 0) mpi_fail(mpi_rc_, __FILE__, __LINE__, #call);       \
+    } while (0)
+
+/** For HDF5 calls on objects synobs made itself; input files go through H5_TRY (io/h5util.h). */
+#define H5_CHECK(call)                                                         \
+    do {                                                                       \
+        if ((long long)(call) < 0) h5_fail(__FILE__, __LINE__, #call);         \
+    } while (0)
+
+#define ALLOC_CHECK(ptr, bytes)                                                \
+    do {                                                                       \
+        if ((ptr) == NULL && (bytes) != 0)                                     \
+            alloc_fail((size_t)(bytes), __FILE__, __LINE__, #ptr);             \
+    } while (0)
+
+#define STDIO_CHECK(ok, path)                                                  \
+    do {                                                                       \
+        if (!(ok)) stdio_fail((path), __FILE__, __LINE__, #ok);                \
+    } while (0)
+
+#define FFTW_CHECK(plan)                                                       \
+    do {                                                                       \
+        if ((plan) == NULL)                                                    \
+            synobs_fatal(__FILE__, __LINE__, "FFTW", "the plan's sizes or flags are not supported", \
+                         "plan creation returned NULL: %s", #plan);            \
+    } while (0)
+
+/** malloc that ends the run when memory runs out. */
+void *xmalloc_at(size_t bytes, const char *file, int line);
+void *xcalloc_at(size_t n, size_t size, const char *file, int line);
+char *xstrdup_at(const char *s, const char *file, int line);
+#define xmalloc(bytes) xmalloc_at((bytes), __FILE__, __LINE__)
+#define xcalloc(n, size) xcalloc_at((n), (size), __FILE__, __LINE__)
+#define xstrdup(s) xstrdup_at((s), __FILE__, __LINE__)
+
+/** Record a user-facing problem (the first one wins); returns -1 for `return error_set(...)`. */
+int error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *error_message(void);
+int error_pending(void);
+void error_clear(void);
+
+/** Files written under a temporary name: removed if the run fails before they are renamed. */
+void cleanup_register(const char *tmp_path);
+void cleanup_unregister(const char *tmp_path);
+void cleanup_run(void);
+
+#endif

@@ -1,0 +1,28 @@
+/**
+ * @file stage.h
+ * @brief A stage is a name, its parameter declarations, the sections it reads, and a run
+ * function. Stages wire modules together and own no numerics.
+ */
+#ifndef SYNOBS_STAGE_H
+#define SYNOBS_STAGE_H
+
+#include "core/params.h"
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const param_decl *params;       /**< declarations of the sections this stage owns */
+    const char *const *sections;    /**< sections it reads (NULL-terminated) */
+    /** Runs on every rank after the parameters are checked; returns the exit status. */
+    int (*run)(const params *ps, const char *params_text);
+} stage;
+
+/** NULL-terminated list of every stage. */
+extern const stage *const stage_table[];
+const stage *stage_find(const char *name);
+/** NULL-terminated list of every stage's declaration table (all sections are known to the parser). */
+const param_decl *const *stage_all_params(void);
+
+extern const stage stage_stats, stage_synth, stage_campaign;
+
+#endif

@@ -1,0 +1,295 @@
+/**
+ * @file stats.c
+ * @brief `synobs stats`: global statistics of a dataset split across ranks.
+ *
+ * Pass 1 streams each rank's chunks once and gathers, per quantity: Chan moments (merged across
+ * chunks and then ranks by a user-defined MPI reduction), min, max, the exact median of each chunk
+ * (for the paper's median of chunk medians), and a 16-bit histogram of order-preserving keys.
+ * Pass 2 streams again and histograms the low 16 bits inside the bin that holds the global median:
+ * the exact median in two passes whatever the rank count.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "io/dataset.h"
+#include "io/statsfile.h"
+#include "mpi/collective.h"
+#include "mpi/moments_op.h"
+#include "mpi/select_mpi.h"
+#include "stages/stage.h"
+#include "stats/scan.h"
+#include "stats/select.h"
+
+static const param_decl stats_params[] = {
+    {"stats", "input", PARAM_STRING, NULL, 0, 0, NULL, "",
+     "the dataset: a synobs master file, one file, a glob, or a comma-separated list, in the COEmuNet layout"},
+    {"stats", "output", PARAM_STRING, NULL, 0, 0, NULL, "",
+     "statistics file to write (HDF5); a JSON-lines log is written beside it as OUTPUT.log.jsonl"},
+    {"stats", "chunk_samples", PARAM_INT, "32", 1, 1e6, NULL, "samples",
+     "samples read at once per rank; also the chunk of the median of chunk medians (the paper used 2000)"},
+    {"stats", "nonfinite", PARAM_CHOICE, "error", 0, 0, "error|skip", "",
+     "NaN or Inf in the data: 'error' stops naming the file, sample and quantity; 'skip' counts and leaves them out"},
+    {"stats", "report_bandwidth", PARAM_BOOL, "false", 0, 0, NULL, "",
+     "also measure memcpy bandwidth on every rank in this run and print pass 1's throughput against it (benchmark)"},
+    PARAM_END};
+
+static const char *const stats_sections[] = {"stats", NULL};
+
+/* Where the values of base quantity b of sample s live in a chunk: n floats at the returned pointer. */
+static const float *segment(const dataset_stream *st, const float *iplus, int b, int64_t s, size_t *n)
+{
+    const dataset *ds = st->ds;
+    int64_t g3 = dataset_input_floats(ds) / 3, img = dataset_output_floats(ds);
+    switch (b) {
+    case BASE_VZ: case BASE_T: case BASE_NCO:
+        *n = (size_t)g3;
+        return st->input + s * 3 * g3 + b * g3;
+    case BASE_I:
+        *n = (size_t)img;
+        return st->output + s * img;
+    default:
+        *n = (size_t)img;
+        return iplus + s * img;
+    }
+}
+
+static int describe_bad(const dataset *ds, int64_t sample, int b, size_t idx, scan_status st, float v)
+{
+    int64_t local;
+    const char *file = dataset_locate(ds, sample, &local);
+    int g = dataset_grid(ds);
+    char where[96];
+    if (b <= BASE_NCO)
+        snprintf(where, sizeof where, "cell (%zu, %zu, %zu)", idx / ((size_t)g * g), (idx / g) % g, idx % g);
+    else
+        snprintf(where, sizeof where, "channel %zu, pixel (%zu, %zu)", idx / ((size_t)g * g), (idx / g) % g, idx % g);
+    if (st == SCAN_NONFINITE)
+        return error_set("%s: sample %lld (global %lld), quantity %s: %g at %s "
+                         "(set [stats] nonfinite = skip to count and leave such values out)",
+                         file, (long long)local, (long long)sample, b == BASE_IPOS ? "I" : base_name[b], v, where);
+    return error_set("%s: sample %lld (global %lld), quantity %s: %g at %s is not positive and has no logarithm",
+                     file, (long long)local, (long long)sample, base_name[b], v, where);
+}
+
+typedef struct {
+    moments lin[NBASE], log[NBASE];  /* this rank's chunks, merged in chunk order */
+    float min[NBASE], max[NBASE];
+    uint64_t count[NBASE], skipped[NBASE];
+    uint32_t *hist_chunk;            /* (NBASE, SELECT_BINS) */
+    uint64_t *hist;                  /* (NBASE, SELECT_BINS) whole share, then global */
+    float *chunk_median;             /* (NBASE, n_local_chunks) */
+    float *iplus;                    /* (chunk_samples, F, G, G) */
+} pass1;
+
+/* The exact median of base b within the chunk just scanned, from its histogram and a rescan. */
+static float chunk_median(const dataset_stream *st, const pass1 *p, int b, uint64_t count, uint32_t *low)
+{
+    if (count == 0) return NAN;
+    uint64_t k_in;
+    int64_t top = select_find_bin32(p->hist_chunk + (size_t)b * SELECT_BINS, SELECT_BINS, select_lower_median_rank(count), &k_in);
+    memset(low, 0, SELECT_BINS * sizeof *low);
+    for (int64_t s = 0; s < st->count; s++) {
+        size_t n;
+        const float *x = segment(st, p->iplus, b, s, &n);
+        select_hist_low(low, x, n, (uint32_t)top);
+    }
+    int64_t lb = select_find_bin32(low, SELECT_BINS, k_in, &k_in);
+    return select_value(((uint32_t)top << 16) | (uint32_t)lb);
+}
+
+/* Scan one chunk; returns -1 with the error set on bad data. */
+static int scan_chunk(dataset_stream *st, pass1 *p, bool skip, uint32_t *low)
+{
+    const dataset *ds = st->ds;
+    int64_t img = dataset_output_floats(ds);
+    for (int64_t s = 0; s < st->count; s++)
+        if (scan_replace_zeros(st->output + s * img, p->iplus + s * img, (size_t)img) != 0) {
+            int64_t local;
+            const char *file = dataset_locate(ds, st->first + s, &local);
+            return error_set("%s: sample %lld (global %lld), quantity I: no positive intensity, so log_I is undefined",
+                             file, (long long)local, (long long)(st->first + s));
+        }
+    for (int b = 0; b < NBASE; b++) {
+        scan_state sc;
+        scan_reset(&sc, p->hist_chunk + (size_t)b * SELECT_BINS);
+        for (int64_t s = 0; s < st->count; s++) {
+            size_t n, bad = 0;
+            const float *x = segment(st, p->iplus, b, s, &n);
+            scan_status rc = scan_values(&sc, x, n, base_has_log[b], skip, &bad);
+            if (rc != SCAN_OK) return describe_bad(ds, st->first + s, b, bad, rc, x[bad]);
+        }
+        moments m;
+        moments_acc_finish(&sc.lin, &m);
+        moments_merge(&p->lin[b], &m);
+        if (base_has_log[b]) {
+            moments_acc_finish(&sc.log, &m);
+            moments_merge(&p->log[b], &m);
+        }
+        p->min[b] = sc.min < p->min[b] ? sc.min : p->min[b];
+        p->max[b] = sc.max > p->max[b] ? sc.max : p->max[b];
+        p->count[b] += sc.count;
+        p->skipped[b] += sc.skipped;
+        p->chunk_median[(size_t)b * st->d.n_local_chunks + st->next - 1] = chunk_median(st, p, b, sc.count, low);
+        uint64_t *h = p->hist + (size_t)b * SELECT_BINS;
+        const uint32_t *hc = p->hist_chunk + (size_t)b * SELECT_BINS;
+        for (size_t i = 0; i < SELECT_BINS; i++) h[i] += hc[i];
+    }
+    return 0;
+}
+
+static int stats_run(const params *ps, const char *params_text)
+{
+    const char *input = params_string(ps, "stats", "input"), *output = params_string(ps, "stats", "output");
+    int64_t chunk_samples = params_int(ps, "stats", "chunk_samples");
+    bool skip = strcmp(params_string(ps, "stats", "nonfinite"), "skip") == 0;
+    char logpath[4200];
+    snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
+    jlog_open(logpath);
+    char q[8192];
+    jlog("start", "\"stage\": \"stats\", \"ranks\": %d, \"parameters\": %s", log_size(), json_quote(params_text, q, sizeof q));
+
+    dataset *ds;
+    collective_fail_if(dataset_open(input, &ds) != 0);
+    int64_t n = dataset_samples(ds);
+    double bytes_per_sample = 4.0 * (double)(dataset_input_floats(ds) + dataset_output_floats(ds));
+    message0("stats: %s: %lld samples, grid %d, %d channel(s), %.3f GB; %d rank(s), chunks of %lld samples",
+             input, (long long)n, dataset_grid(ds), dataset_nfreq(ds), (double)n * bytes_per_sample / 1e9, log_size(),
+             (long long)chunk_samples);
+
+    dataset_stream st;
+    dataset_stream_open(&st, ds, chunk_samples, true, true);
+    pass1 p;
+    memset(&p, 0, sizeof p);
+    for (int b = 0; b < NBASE; b++) { moments_zero(&p.lin[b]); moments_zero(&p.log[b]); p.min[b] = INFINITY; p.max[b] = -INFINITY; }
+    p.hist_chunk = xmalloc((size_t)NBASE * SELECT_BINS * sizeof *p.hist_chunk);
+    p.hist = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *p.hist);
+    p.chunk_median = xmalloc((size_t)(NBASE * (st.d.n_local_chunks ? st.d.n_local_chunks : 1)) * sizeof(float));
+    p.iplus = xmalloc((size_t)(chunk_samples * dataset_output_floats(ds)) * sizeof(float));
+    uint32_t *low = xmalloc(SELECT_BINS * sizeof *low);
+
+    /* ---- pass 1 ---- */
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    double t1 = MPI_Wtime();
+    progress pr;
+    progress_start(&pr, "stats pass 1 (rank 0's share)", "chunks", st.d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
+    int rc;
+    while ((rc = dataset_stream_next(&st)) == 1) {
+        rc = scan_chunk(&st, &p, skip, low);
+        collective_fail_if(rc != 0);
+        progress_update(&pr, st.next);
+    }
+    collective_fail_if(rc != 0);
+    double pass1_local = MPI_Wtime() - t1, pass1_time;
+    MPI_CHECK(MPI_Allreduce(&pass1_local, &pass1_time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+
+    moments_allreduce(p.lin, NBASE);
+    moments_allreduce(p.log, NBASE);
+    mpi_allreduce_min_f32(p.min, NBASE);
+    mpi_allreduce_max_f32(p.max, NBASE);
+    mpi_allreduce_sum_u64(p.count, NBASE);
+    mpi_allreduce_sum_u64(p.skipped, NBASE);
+    mpi_allreduce_sum_u64(p.hist, (size_t)NBASE * SELECT_BINS);
+    float mom[NBASE];
+    for (int b = 0; b < NBASE; b++) {
+        size_t total;
+        float *all = mpi_allgatherv_f32(p.chunk_median + (size_t)b * st.d.n_local_chunks, (size_t)st.d.n_local_chunks, &total);
+        mom[b] = dselect_lower_median_local(all, total);
+        free(all);
+    }
+
+    /* ---- pass 2: the low 16 bits inside each median's top bin ---- */
+    int64_t top[NBASE];
+    uint64_t k_in[NBASE];
+    for (int b = 0; b < NBASE; b++)
+        top[b] = select_find_bin(p.hist + (size_t)b * SELECT_BINS, SELECT_BINS, select_lower_median_rank(p.count[b]), &k_in[b]);
+    uint64_t *lowsum = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *lowsum);
+    double t2 = MPI_Wtime();
+    dataset_stream_rewind(&st);
+    progress_start(&pr, "stats pass 2 (rank 0's share)", "chunks", st.d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
+    while ((rc = dataset_stream_next(&st)) == 1) {
+        int64_t img = dataset_output_floats(ds);
+        for (int64_t s = 0; s < st.count; s++) scan_replace_zeros(st.output + s * img, p.iplus + s * img, (size_t)img);
+        for (int b = 0; b < NBASE; b++) {
+            if (top[b] < 0) continue;
+            memset(low, 0, SELECT_BINS * sizeof *low);
+            for (int64_t s = 0; s < st.count; s++) {
+                size_t m;
+                const float *x = segment(&st, p.iplus, b, s, &m);
+                select_hist_low(low, x, m, (uint32_t)top[b]);
+            }
+            for (size_t i = 0; i < SELECT_BINS; i++) lowsum[(size_t)b * SELECT_BINS + i] += low[i];
+        }
+        collective_fail_if(false);
+        progress_update(&pr, st.next);
+    }
+    collective_fail_if(rc != 0);
+    mpi_allreduce_sum_u64(lowsum, (size_t)NBASE * SELECT_BINS);
+    double pass2_time = MPI_Wtime() - t2;
+    float med[NBASE];
+    for (int b = 0; b < NBASE; b++)
+        med[b] = top[b] < 0 ? NAN : dselect_finish((uint32_t)top[b], lowsum + (size_t)b * SELECT_BINS, k_in[b]);
+
+    /* ---- results ---- */
+    stat_summary s[NSTAT];
+    for (int q = 0; q < NSTAT; q++) {
+        int b = stat_base[q];
+        const moments *m = stat_is_log[q] ? &p.log[b] : &p.lin[b];
+        bool lg = stat_is_log[q];
+        s[q] = (stat_summary){p.count[b], p.skipped[b], moments_mean(m), moments_variance(m),
+                              lg ? log((double)p.min[b]) : p.min[b], lg ? log((double)p.max[b]) : p.max[b],
+                              lg ? log((double)med[b]) : med[b], lg ? log((double)mom[b]) : mom[b]};
+    }
+    message0("%-9s %12s %23s %23s %14s %14s %14s %14s %10s", "quantity", "count", "mean", "variance", "min", "max",
+             "median", "med.of.meds", "(mm-med)/sd");
+    for (int q = 0; q < NSTAT; q++) {
+        double sd = s[q].variance > 0 ? sqrt(s[q].variance) : 1.0;
+        message0("%-9s %12llu %23.16e %23.16e %14.7e %14.7e %14.7e %14.7e %10.2e", stat_name[q],
+                 (unsigned long long)s[q].count, s[q].mean, s[q].variance, s[q].min, s[q].max, s[q].median,
+                 s[q].median_of_medians, (s[q].median_of_medians - s[q].median) / sd);
+        jlog("statistic", "\"quantity\": \"%s\", \"count\": %llu, \"skipped\": %llu, \"mean\": %.17g, \"variance\": %.17g, "
+             "\"min\": %.17g, \"max\": %.17g, \"median\": %.17g, \"median_of_medians\": %.17g",
+             stat_name[q], (unsigned long long)s[q].count, (unsigned long long)s[q].skipped, s[q].mean, s[q].variance,
+             s[q].min, s[q].max, s[q].median, s[q].median_of_medians);
+        if (s[q].skipped) warning0("%s: %llu non-finite values were skipped", stat_name[q], (unsigned long long)s[q].skipped);
+    }
+    double gb = (double)n * bytes_per_sample / 1e9;
+    message0("stats: pass 1 %.3f s (%.2f GB/s), pass 2 %.3f s (%.2f GB/s)", pass1_time, gb / pass1_time, pass2_time,
+             gb / pass2_time);
+    jlog("timing", "\"bytes\": %.0f, \"pass1_s\": %.6f, \"pass2_s\": %.6f, \"pass1_GBps\": %.4f", gb * 1e9, pass1_time,
+         pass2_time, gb / pass1_time);
+    if (params_bool(ps, "stats", "report_bandwidth")) {
+        /* Every rank copies at once, as every rank read at once in pass 1. */
+        MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        double bw = clock_memcpy_bandwidth((size_t)256 << 20, 8), total = 0;
+        MPI_CHECK(MPI_Allreduce(&bw, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+        message0("bandwidth: pass 1 %.3f GB/s, memcpy %.3f GB/s (all ranks at once, 256 MiB buffers), ratio %.3f",
+                 gb / pass1_time, total / 1e9, gb / pass1_time / (total / 1e9));
+        jlog("bandwidth", "\"pass1_GBps\": %.4f, \"memcpy_GBps\": %.4f, \"ratio\": %.4f", gb / pass1_time, total / 1e9,
+             gb / pass1_time / (total / 1e9));
+    }
+    if (log_rank() == 0)
+        statsfile_write(output, s, input, n, dataset_grid(ds), dataset_nfreq(ds), chunk_samples, params_text);
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    message0("stats: wrote %s", output);
+    jlog("end", "\"output\": \"%s\"", output);
+    jlog_close();
+
+    free(lowsum);
+    free(low);
+    free(p.hist_chunk);
+    free(p.hist);
+    free(p.chunk_median);
+    free(p.iplus);
+    dataset_stream_close(&st);
+    dataset_close(ds);
+    return 0;
+}
+
+const stage stage_stats = {"stats", "global statistics of a dataset split across ranks (moments, min/max, exact median)",
+                           stats_params, stats_sections, stats_run};

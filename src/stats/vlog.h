@@ -1,0 +1,13 @@
+/**
+ * @file vlog.h
+ * @brief Natural logarithm of float32 arrays into double, vectorised through glibc's libmvec.
+ */
+#ifndef SYNOBS_VLOG_H
+#define SYNOBS_VLOG_H
+
+#include <stddef.h>
+
+/** y[i] = log((double)x[i]); libmvec's vector log is within 4 ulp of the correctly rounded value. */
+void vlog_f32_to_f64(const float *x, double *y, size_t n);
+
+#endif
