@@ -65,11 +65,13 @@ static int expand_spec(const char *spec, char ***paths, int *n)
         if (!*tok) continue;
         glob_t g;
         int rc = glob(tok, 0, NULL, &g);
-        if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+        if (rc != 0 || g.gl_pathc == 0) {
+            error_set(rc == 0 || rc == GLOB_NOMATCH ? "%s: no such file (input = %s)" : "%s: cannot expand the pattern (input = %s)",
+                      tok, spec);
+            globfree(&g);
             free(copy);
-            return error_set("%s: no such file (input = %s)", tok, spec);
+            return -1;
         }
-        if (rc != 0) { free(copy); return error_set("%s: cannot expand the pattern", tok); }
         qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), natural_qsort);
         for (size_t i = 0; i < g.gl_pathc; i++) {
             if (*n == cap) { cap *= 2; *paths = realloc(*paths, (size_t)cap * sizeof **paths); ALLOC_CHECK(*paths, cap); }
@@ -340,14 +342,17 @@ static int read_rows(part *p, hid_t d, const char *name, int64_t first, int64_t 
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
     hid_t ms = H5Screate_simple(rank, cnt, NULL);
     herr_t rc = H5Dread(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf);
+    char why[512];
+    if (rc < 0) snprintf(why, sizeof why, "%s", h5_error_text()); /* before any other call clears the stack */
     H5Sclose(ms);
     H5Sclose(fs);
     if (rc < 0) {
-        const char *why = h5_error_text();
         bool checksum = strstr(why, "Fletcher32") || strstr(why, "checksum");
-        return error_set("%s: %s reading '%s', samples %lld-%lld of this file%s%s (HDF5: %s)", p->path,
-                         checksum ? "checksum error: the file is corrupted" : "read failed", name, (long long)first,
-                         (long long)(first + count - 1), p->via ? ", a shard of " : "", p->via ? p->via : "", why);
+        return error_set("%s: %s in '%s', samples %lld-%lld of this file%s%s%s: %s%s%s", p->path,
+                         checksum ? "checksum error" : "read error", name, (long long)first, (long long)(first + count - 1),
+                         p->via ? " (a shard of " : "", p->via ? p->via : "", p->via ? ")" : "",
+                         checksum ? "the file is corrupted (HDF5: " : "HDF5: ", why,
+                         checksum ? "); regenerate it or restore a copy" : "");
     }
     return 0;
 }

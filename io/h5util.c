@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +16,23 @@ void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 static char g_h5msg[512];
 
+/* Walking downward visits the API call first and the deepest cause last: keep the last, and
+ * keep a checksum failure wherever it sits on the stack, since that is what a user must hear. */
 static herr_t walk(unsigned n, const H5E_error2_t *err, void *data)
 {
-    (void)data;
-    if (n == 0) snprintf(g_h5msg, sizeof g_h5msg, "%s", err->desc);
+    (void)n;
+    bool *have_checksum = data;
+    if (*have_checksum) return 0;
+    snprintf(g_h5msg, sizeof g_h5msg, "%s", err->desc);
+    if (strstr(err->desc, "Fletcher32") || strstr(err->desc, "checksum")) *have_checksum = true;
     return 0;
 }
 
 const char *h5_error_text(void)
 {
+    bool have_checksum = false;
     snprintf(g_h5msg, sizeof g_h5msg, "no HDF5 message");
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, NULL);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, &have_checksum);
     return g_h5msg;
 }
 

@@ -18,7 +18,12 @@ void collective_fail_if(bool failed)
         fflush(stderr);
     }
     cleanup_run();
-    jlog("error", "\"rank\": %d", first);
+    /* the run log records why it stopped: the message travels from the failing rank to rank 0 */
+    char msg[4096];
+    snprintf(msg, sizeof msg, "%s", error_message());
+    MPI_CHECK(MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, MPI_COMM_WORLD));
+    char quoted[8300];
+    jlog("error", "\"rank\": %d, \"message\": %s", first, json_quote(msg, quoted, sizeof quoted));
     jlog_close();
     MPI_Finalize();
     exit(1);

@@ -13,6 +13,7 @@ void decomp_init(decomp *d, int64_t n_samples, int64_t chunk_samples, int rank, 
     d->chunk_samples = chunk_samples;
     d->n_chunks = (n_samples + chunk_samples - 1) / chunk_samples;
     decomp_block(d->n_chunks, rank, size, &d->first_chunk, &d->n_local_chunks);
+    d->max_local_chunks = (d->n_chunks + size - 1) / size;
 }
 
 void decomp_chunk(const decomp *d, int64_t c, int64_t *first, int64_t *count)

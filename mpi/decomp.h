@@ -12,6 +12,7 @@
 typedef struct {
     int64_t n_samples, chunk_samples, n_chunks;
     int64_t first_chunk, n_local_chunks;   /**< this rank's run of chunks */
+    int64_t max_local_chunks;              /**< the most any rank has: loops that agree per chunk run this long */
 } decomp;
 
 void decomp_init(decomp *d, int64_t n_samples, int64_t chunk_samples, int rank, int size);

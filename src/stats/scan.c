@@ -41,7 +41,8 @@ static scan_status scan_block(scan_state *s, const float *x, size_t n, bool want
 {
     if (n == 0) return SCAN_OK;
     if (!s->lin_shift_set) {
-        moments_acc_start(&s->lin, mean_f32(x, n));
+        /* a float32 shift makes every x - shift exact in double */
+        moments_acc_start(&s->lin, (double)(float)mean_f32(x, n));
         s->lin_shift_set = true;
     }
     float mn, mx;
