@@ -179,13 +179,19 @@ static int stats_run(const params *ps, const char *params_text)
     progress pr;
     progress_start(&pr, "stats pass 1 (rank 0's share)", "chunks", st.d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
     /* Every rank runs max_local_chunks rounds so that the per-chunk agreement on errors matches up. */
+    double t_read = 0, t_scan = 0;
     for (int64_t it = 0; it < st.d.max_local_chunks; it++) {
+        double ta = MPI_Wtime();
         int rc = dataset_stream_next(&st);
+        double tb = MPI_Wtime();
         if (rc == 1) rc = scan_chunk(&st, &p, skip, low);
+        t_read += tb - ta;
+        t_scan += MPI_Wtime() - tb;
         collective_fail_if(rc < 0);
         progress_update(&pr, st.next);
     }
     double pass1_local = MPI_Wtime() - t1, pass1_time;
+    message0("stats: pass 1 on rank 0: read %.3f s, compute %.3f s", t_read, t_scan);
     MPI_CHECK(MPI_Allreduce(&pass1_local, &pass1_time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
 
     moments_allreduce(p.lin, NBASE);
