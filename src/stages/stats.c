@@ -3,10 +3,11 @@
  * @brief `synobs stats`: global statistics of a dataset split across ranks.
  *
  * Pass 1 streams each rank's chunks once and gathers, per quantity: Chan moments (merged across
- * chunks and then ranks by a user-defined MPI reduction), min, max, the exact median of each chunk
- * (for the paper's median of chunk medians), and a 16-bit histogram of order-preserving keys.
- * Pass 2 streams again and histograms the low 16 bits inside the bin that holds the global median:
- * the exact median in two passes whatever the rank count.
+ * chunks and then ranks by a user-defined MPI reduction), min, max, and 16-bit histograms of
+ * order-preserving keys, per chunk and overall. Pass 2 streams again and histograms the low 16
+ * bits inside the bins that hold the global median and each chunk's median: the exact median and
+ * the exact chunk medians (for the paper's median of chunk medians) in two passes, whatever the
+ * rank count.
  */
 #include <math.h>
 #include <stdio.h>
@@ -83,28 +84,14 @@ typedef struct {
     uint64_t count[NBASE], skipped[NBASE];
     uint32_t *hist_chunk;            /* (NBASE, SELECT_BINS) */
     uint64_t *hist;                  /* (NBASE, SELECT_BINS) whole share, then global */
-    float *chunk_median;             /* (NBASE, n_local_chunks) */
+    float *chunk_median;             /* (NBASE, n_local_chunks), finished in pass 2 */
+    int64_t *chunk_top;              /* (NBASE, n_local_chunks) bin of each chunk's median, -1 if empty */
+    uint64_t *chunk_k;               /* (NBASE, n_local_chunks) its rank inside that bin */
     float *iplus;                    /* (chunk_samples, F, G, G) */
 } pass1;
 
-/* The exact median of base b within the chunk just scanned, from its histogram and a rescan. */
-static float chunk_median(const dataset_stream *st, const pass1 *p, int b, uint64_t count, uint32_t *low)
-{
-    if (count == 0) return NAN;
-    uint64_t k_in;
-    int64_t top = select_find_bin32(p->hist_chunk + (size_t)b * SELECT_BINS, SELECT_BINS, select_lower_median_rank(count), &k_in);
-    memset(low, 0, SELECT_BINS * sizeof *low);
-    for (int64_t s = 0; s < st->count; s++) {
-        size_t n;
-        const float *x = segment(st, p->iplus, b, s, &n);
-        select_hist_low(low, x, n, (uint32_t)top);
-    }
-    int64_t lb = select_find_bin32(low, SELECT_BINS, k_in, &k_in);
-    return select_value(((uint32_t)top << 16) | (uint32_t)lb);
-}
-
 /* Scan one chunk; returns -1 with the error set on bad data. */
-static int scan_chunk(dataset_stream *st, pass1 *p, bool skip, uint32_t *low)
+static int scan_chunk(dataset_stream *st, pass1 *p, bool skip)
 {
     const dataset *ds = st->ds;
     int64_t img = dataset_output_floats(ds);
@@ -135,9 +122,10 @@ static int scan_chunk(dataset_stream *st, pass1 *p, bool skip, uint32_t *low)
         p->max[b] = sc.max > p->max[b] ? sc.max : p->max[b];
         p->count[b] += sc.count;
         p->skipped[b] += sc.skipped;
-        p->chunk_median[(size_t)b * st->d.n_local_chunks + st->next - 1] = chunk_median(st, p, b, sc.count, low);
-        uint64_t *h = p->hist + (size_t)b * SELECT_BINS;
+        size_t ci = (size_t)b * st->d.n_local_chunks + st->next - 1;
         const uint32_t *hc = p->hist_chunk + (size_t)b * SELECT_BINS;
+        p->chunk_top[ci] = sc.count ? select_find_bin32(hc, SELECT_BINS, select_lower_median_rank(sc.count), &p->chunk_k[ci]) : -1;
+        uint64_t *h = p->hist + (size_t)b * SELECT_BINS;
         for (size_t i = 0; i < SELECT_BINS; i++) h[i] += hc[i];
     }
     return 0;
@@ -169,9 +157,12 @@ static int stats_run(const params *ps, const char *params_text)
     for (int b = 0; b < NBASE; b++) { moments_zero(&p.lin[b]); moments_zero(&p.log[b]); p.min[b] = INFINITY; p.max[b] = -INFINITY; }
     p.hist_chunk = xmalloc((size_t)NBASE * SELECT_BINS * sizeof *p.hist_chunk);
     p.hist = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *p.hist);
-    p.chunk_median = xmalloc((size_t)(NBASE * (st.d.n_local_chunks ? st.d.n_local_chunks : 1)) * sizeof(float));
+    size_t nlc = (size_t)(st.d.n_local_chunks ? st.d.n_local_chunks : 1);
+    p.chunk_median = xmalloc(NBASE * nlc * sizeof *p.chunk_median);
+    p.chunk_top = xmalloc(NBASE * nlc * sizeof *p.chunk_top);
+    p.chunk_k = xmalloc(NBASE * nlc * sizeof *p.chunk_k);
     p.iplus = xmalloc((size_t)(chunk_samples * dataset_output_floats(ds)) * sizeof(float));
-    uint32_t *low = xmalloc(SELECT_BINS * sizeof *low);
+    uint32_t *low = xmalloc(SELECT_BINS * sizeof *low), *low_chunk = xmalloc(SELECT_BINS * sizeof *low_chunk);
 
     /* ---- pass 1 ---- */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
@@ -184,7 +175,7 @@ static int stats_run(const params *ps, const char *params_text)
         double ta = MPI_Wtime();
         int rc = dataset_stream_next(&st);
         double tb = MPI_Wtime();
-        if (rc == 1) rc = scan_chunk(&st, &p, skip, low);
+        if (rc == 1) rc = scan_chunk(&st, &p, skip);
         t_read += tb - ta;
         t_scan += MPI_Wtime() - tb;
         collective_fail_if(rc < 0);
@@ -201,13 +192,6 @@ static int stats_run(const params *ps, const char *params_text)
     mpi_allreduce_sum_u64(p.count, NBASE);
     mpi_allreduce_sum_u64(p.skipped, NBASE);
     mpi_allreduce_sum_u64(p.hist, (size_t)NBASE * SELECT_BINS);
-    float mom[NBASE];
-    for (int b = 0; b < NBASE; b++) {
-        size_t total;
-        float *all = mpi_allgatherv_f32(p.chunk_median + (size_t)b * st.d.n_local_chunks, (size_t)st.d.n_local_chunks, &total);
-        mom[b] = dselect_lower_median_local(all, total);
-        free(all);
-    }
 
     /* ---- pass 2: the low 16 bits inside each median's top bin ---- */
     int64_t top[NBASE];
@@ -225,19 +209,31 @@ static int stats_run(const params *ps, const char *params_text)
         int64_t img = dataset_output_floats(ds);
         for (int64_t s = 0; s < st.count; s++) scan_replace_zeros(st.output + s * img, p.iplus + s * img, (size_t)img);
         for (int b = 0; b < NBASE; b++) {
-            if (top[b] < 0) continue;
+            size_t ci = (size_t)b * st.d.n_local_chunks + st.next - 1;
+            if (p.chunk_top[ci] < 0) { p.chunk_median[ci] = NAN; continue; }
             memset(low, 0, SELECT_BINS * sizeof *low);
+            memset(low_chunk, 0, SELECT_BINS * sizeof *low_chunk);
             for (int64_t s = 0; s < st.count; s++) {
                 size_t m;
                 const float *x = segment(&st, p.iplus, b, s, &m);
-                select_hist_low(low, x, m, (uint32_t)top[b]);
+                select_hist_low2(low, (uint32_t)top[b], low_chunk, (uint32_t)p.chunk_top[ci], x, m);
             }
             for (size_t i = 0; i < SELECT_BINS; i++) lowsum[(size_t)b * SELECT_BINS + i] += low[i];
+            uint64_t rest;
+            int64_t lb = select_find_bin32(low_chunk, SELECT_BINS, p.chunk_k[ci], &rest);
+            p.chunk_median[ci] = select_value(((uint32_t)p.chunk_top[ci] << 16) | (uint32_t)lb);
         }
         progress_update(&pr, st.next);
     }
     mpi_allreduce_sum_u64(lowsum, (size_t)NBASE * SELECT_BINS);
     double pass2_time = MPI_Wtime() - t2;
+    float mom[NBASE];
+    for (int b = 0; b < NBASE; b++) {
+        size_t total;
+        float *all = mpi_allgatherv_f32(p.chunk_median + (size_t)b * st.d.n_local_chunks, (size_t)st.d.n_local_chunks, &total);
+        mom[b] = dselect_lower_median_local(all, total);
+        free(all);
+    }
     float med[NBASE];
     for (int b = 0; b < NBASE; b++)
         med[b] = top[b] < 0 ? NAN : dselect_finish((uint32_t)top[b], lowsum + (size_t)b * SELECT_BINS, k_in[b]);
@@ -289,6 +285,9 @@ static int stats_run(const params *ps, const char *params_text)
 
     free(lowsum);
     free(low);
+    free(low_chunk);
+    free(p.chunk_top);
+    free(p.chunk_k);
     free(p.hist_chunk);
     free(p.hist);
     free(p.chunk_median);

@@ -19,6 +19,16 @@ void select_hist_low(uint32_t *restrict hist, const float *restrict x, size_t n,
     }
 }
 
+void select_hist_low2(uint32_t *restrict hist_a, uint32_t top_a, uint32_t *restrict hist_b, uint32_t top_b,
+                      const float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = select_key(x[i]), t = k >> 16;
+        if (t == top_a) hist_a[k & 0xffffu]++;
+        if (t == top_b) hist_b[k & 0xffffu]++;
+    }
+}
+
 int64_t select_find_bin(const uint64_t *hist, size_t nbins, uint64_t k, uint64_t *k_in_bin)
 {
     uint64_t below = 0;

@@ -35,6 +35,8 @@ static inline float select_value(uint32_t key)
 void select_hist_top(uint32_t *hist, const float *x, size_t n);
 /** hist[key & 0xffff]++ for each value whose key >> 16 == top. */
 void select_hist_low(uint32_t *hist, const float *x, size_t n, uint32_t top);
+/** Two low-bit histograms in one sweep: hist_a for values in bin top_a, hist_b for bin top_b. */
+void select_hist_low2(uint32_t *hist_a, uint32_t top_a, uint32_t *hist_b, uint32_t top_b, const float *x, size_t n);
 /**
  * @brief Find the bin holding the k-th smallest (0-based) counted element.
  * @param k_in_bin receives k minus the count of all smaller bins.
