@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "core/build_info.h"
+#ifdef SYNOBS_HAVE_CUDA
+#include "cuda/device.h"
+#endif
 #include "core/check.h"
 #include "core/log.h"
 #include "core/params.h"
@@ -39,6 +42,16 @@ static void version(void)
     printf("synobs %s (git %s), %s build, %s\nflags:%s\nlibraries: %s\nCUDA backend: %s\n", synobs_version,
            synobs_git_hash, synobs_build_type, synobs_compiler, synobs_c_flags, provenance_libraries(),
            synobs_have_cuda ? "built" : "not built");
+#ifdef SYNOBS_HAVE_CUDA
+    const char *why = "";
+    int n = cuda_device_count(&why);
+    if (n == 0) printf("GPUs: none usable here (%s)\n", why);
+    for (int i = 0; i < n; i++) {
+        char name[256];
+        cuda_device_name(i, name, sizeof name);
+        printf("GPU %d: %s\n", i, name);
+    }
+#endif
 }
 
 /* Rank 0 reads and checks; the others get the resolved text. Returns the resolved text. */
