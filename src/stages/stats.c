@@ -42,22 +42,44 @@ static const param_decl stats_params[] = {
 
 static const char *const stats_sections[] = {"stats", NULL};
 
-/* Where the values of base quantity b of sample s live in a chunk: n floats at the returned pointer. */
-static const float *segment(const dataset_stream *st, const float *iplus, int b, int64_t s, size_t *n)
+/* One sample's values, read into buffers that stay in cache while every quantity is scanned. */
+typedef struct {
+    const dataset *ds;
+    float *input, *output, *iplus; /* (3,G,G,G), (F,G,G), (F,G,G) */
+    double t_read;                 /* seconds spent reading */
+} sample_buf;
+
+/* Where the values of base quantity b of the sample live: n floats at the returned pointer. */
+static const float *segment(const sample_buf *sb, int b, size_t *n)
 {
-    const dataset *ds = st->ds;
-    int64_t g3 = dataset_input_floats(ds) / 3, img = dataset_output_floats(ds);
+    int64_t g3 = dataset_input_floats(sb->ds) / 3, img = dataset_output_floats(sb->ds);
     switch (b) {
     case BASE_VZ: case BASE_T: case BASE_NCO:
         *n = (size_t)g3;
-        return st->input + s * 3 * g3 + b * g3;
+        return sb->input + b * g3;
     case BASE_I:
         *n = (size_t)img;
-        return st->output + s * img;
+        return sb->output;
     default:
         *n = (size_t)img;
-        return iplus + s * img;
+        return sb->iplus;
     }
+}
+
+/* Read global sample s and build its I+ (zeros replaced); -1 with the error set. */
+static int load_sample(sample_buf *sb, int64_t s)
+{
+    double t = MPI_Wtime();
+    int rc = dataset_read((dataset *)sb->ds, s, 1, sb->input, sb->output);
+    sb->t_read += MPI_Wtime() - t;
+    if (rc != 0) return -1;
+    if (scan_replace_zeros(sb->output, sb->iplus, (size_t)dataset_output_floats(sb->ds)) != 0) {
+        int64_t local;
+        const char *file = dataset_locate(sb->ds, s, &local);
+        return error_set("%s: sample %lld (global %lld), quantity I: no positive intensity, so log_I is undefined", file,
+                         (long long)local, (long long)s);
+    }
+    return 0;
 }
 
 static int describe_bad(const dataset *ds, int64_t sample, int b, size_t idx, scan_status st, float v)
@@ -87,44 +109,39 @@ typedef struct {
     float *chunk_median;             /* (NBASE, n_local_chunks), finished in pass 2 */
     int64_t *chunk_top;              /* (NBASE, n_local_chunks) bin of each chunk's median, -1 if empty */
     uint64_t *chunk_k;               /* (NBASE, n_local_chunks) its rank inside that bin */
-    float *iplus;                    /* (chunk_samples, F, G, G) */
 } pass1;
 
-/* Scan one chunk; returns -1 with the error set on bad data. */
-static int scan_chunk(dataset_stream *st, pass1 *p, bool skip)
+/* Scan global chunk c (local index lc), one sample at a time; returns -1 with the error set on bad data. */
+static int scan_chunk(const decomp *d, int64_t c, int64_t lc, sample_buf *sb, pass1 *p, bool skip)
 {
-    const dataset *ds = st->ds;
-    int64_t img = dataset_output_floats(ds);
-    for (int64_t s = 0; s < st->count; s++)
-        if (scan_replace_zeros(st->output + s * img, p->iplus + s * img, (size_t)img) != 0) {
-            int64_t local;
-            const char *file = dataset_locate(ds, st->first + s, &local);
-            return error_set("%s: sample %lld (global %lld), quantity I: no positive intensity, so log_I is undefined",
-                             file, (long long)local, (long long)(st->first + s));
-        }
-    for (int b = 0; b < NBASE; b++) {
-        scan_state sc;
-        scan_reset(&sc, p->hist_chunk + (size_t)b * SELECT_BINS);
-        for (int64_t s = 0; s < st->count; s++) {
+    int64_t first, count;
+    decomp_chunk(d, c, &first, &count);
+    scan_state sc[NBASE];
+    for (int b = 0; b < NBASE; b++) scan_reset(&sc[b], p->hist_chunk + (size_t)b * SELECT_BINS);
+    for (int64_t s = first; s < first + count; s++) {
+        if (load_sample(sb, s) != 0) return -1;
+        for (int b = 0; b < NBASE; b++) {
             size_t n, bad = 0;
-            const float *x = segment(st, p->iplus, b, s, &n);
-            scan_status rc = scan_values(&sc, x, n, base_has_log[b], skip, &bad);
-            if (rc != SCAN_OK) return describe_bad(ds, st->first + s, b, bad, rc, x[bad]);
+            const float *x = segment(sb, b, &n);
+            scan_status rc = scan_values(&sc[b], x, n, base_has_log[b], skip, &bad);
+            if (rc != SCAN_OK) return describe_bad(sb->ds, s, b, bad, rc, x[bad]);
         }
+    }
+    for (int b = 0; b < NBASE; b++) {
         moments m;
-        moments_acc_finish(&sc.lin, &m);
+        moments_acc_finish(&sc[b].lin, &m);
         moments_merge(&p->lin[b], &m);
         if (base_has_log[b]) {
-            moments_acc_finish(&sc.log, &m);
+            moments_acc_finish(&sc[b].log, &m);
             moments_merge(&p->log[b], &m);
         }
-        p->min[b] = sc.min < p->min[b] ? sc.min : p->min[b];
-        p->max[b] = sc.max > p->max[b] ? sc.max : p->max[b];
-        p->count[b] += sc.count;
-        p->skipped[b] += sc.skipped;
-        size_t ci = (size_t)b * st->d.n_local_chunks + st->next - 1;
+        p->min[b] = sc[b].min < p->min[b] ? sc[b].min : p->min[b];
+        p->max[b] = sc[b].max > p->max[b] ? sc[b].max : p->max[b];
+        p->count[b] += sc[b].count;
+        p->skipped[b] += sc[b].skipped;
+        size_t ci = (size_t)b * (size_t)d->n_local_chunks + (size_t)lc;
         const uint32_t *hc = p->hist_chunk + (size_t)b * SELECT_BINS;
-        p->chunk_top[ci] = sc.count ? select_find_bin32(hc, SELECT_BINS, select_lower_median_rank(sc.count), &p->chunk_k[ci]) : -1;
+        p->chunk_top[ci] = sc[b].count ? select_find_bin32(hc, SELECT_BINS, select_lower_median_rank(sc[b].count), &p->chunk_k[ci]) : -1;
         uint64_t *h = p->hist + (size_t)b * SELECT_BINS;
         for (size_t i = 0; i < SELECT_BINS; i++) h[i] += hc[i];
     }
@@ -150,39 +167,36 @@ static int stats_run(const params *ps, const char *params_text)
              input, (long long)n, dataset_grid(ds), dataset_nfreq(ds), (double)n * bytes_per_sample / 1e9, log_size(),
              (long long)chunk_samples);
 
-    dataset_stream st;
-    dataset_stream_open(&st, ds, chunk_samples, true, true);
+    decomp d;
+    decomp_init(&d, n, chunk_samples, log_rank(), log_size());
+    sample_buf sb = {ds, xmalloc((size_t)dataset_input_floats(ds) * sizeof(float)),
+                     xmalloc((size_t)dataset_output_floats(ds) * sizeof(float)),
+                     xmalloc((size_t)dataset_output_floats(ds) * sizeof(float)), 0.0};
     pass1 p;
     memset(&p, 0, sizeof p);
     for (int b = 0; b < NBASE; b++) { moments_zero(&p.lin[b]); moments_zero(&p.log[b]); p.min[b] = INFINITY; p.max[b] = -INFINITY; }
     p.hist_chunk = xmalloc((size_t)NBASE * SELECT_BINS * sizeof *p.hist_chunk);
     p.hist = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *p.hist);
-    size_t nlc = (size_t)(st.d.n_local_chunks ? st.d.n_local_chunks : 1);
+    size_t nlc = (size_t)(d.n_local_chunks ? d.n_local_chunks : 1);
     p.chunk_median = xmalloc(NBASE * nlc * sizeof *p.chunk_median);
     p.chunk_top = xmalloc(NBASE * nlc * sizeof *p.chunk_top);
     p.chunk_k = xmalloc(NBASE * nlc * sizeof *p.chunk_k);
-    p.iplus = xmalloc((size_t)(chunk_samples * dataset_output_floats(ds)) * sizeof(float));
-    uint32_t *low = xmalloc(SELECT_BINS * sizeof *low), *low_chunk = xmalloc(SELECT_BINS * sizeof *low_chunk);
+    /* (NBASE, SELECT_BINS) each: low bits inside the global median's bin and inside the chunk median's bin */
+    uint32_t *low = xmalloc((size_t)NBASE * SELECT_BINS * sizeof *low), *low_chunk = xmalloc((size_t)NBASE * SELECT_BINS * sizeof *low_chunk);
 
-    /* ---- pass 1 ---- */
+    /* ---- pass 1: every value read once ---- */
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
     double t1 = MPI_Wtime();
     progress pr;
-    progress_start(&pr, "stats pass 1 (rank 0's share)", "chunks", st.d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
+    progress_start(&pr, "stats pass 1 (rank 0's share)", "chunks", d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
     /* Every rank runs max_local_chunks rounds so that the per-chunk agreement on errors matches up. */
-    double t_read = 0, t_scan = 0;
-    for (int64_t it = 0; it < st.d.max_local_chunks; it++) {
-        double ta = MPI_Wtime();
-        int rc = dataset_stream_next(&st);
-        double tb = MPI_Wtime();
-        if (rc == 1) rc = scan_chunk(&st, &p, skip);
-        t_read += tb - ta;
-        t_scan += MPI_Wtime() - tb;
+    for (int64_t lc = 0; lc < d.max_local_chunks; lc++) {
+        int rc = lc < d.n_local_chunks ? scan_chunk(&d, d.first_chunk + lc, lc, &sb, &p, skip) : 0;
         collective_fail_if(rc < 0);
-        progress_update(&pr, st.next);
+        progress_update(&pr, lc + 1 < d.n_local_chunks ? lc + 1 : d.n_local_chunks);
     }
     double pass1_local = MPI_Wtime() - t1, pass1_time;
-    message0("stats: pass 1 on rank 0: read %.3f s, compute %.3f s", t_read, t_scan);
+    message0("stats: pass 1 on rank 0: read %.3f s, compute %.3f s", sb.t_read, pass1_local - sb.t_read);
     MPI_CHECK(MPI_Allreduce(&pass1_local, &pass1_time, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
 
     moments_allreduce(p.lin, NBASE);
@@ -193,44 +207,49 @@ static int stats_run(const params *ps, const char *params_text)
     mpi_allreduce_sum_u64(p.skipped, NBASE);
     mpi_allreduce_sum_u64(p.hist, (size_t)NBASE * SELECT_BINS);
 
-    /* ---- pass 2: the low 16 bits inside each median's top bin ---- */
+    /* ---- pass 2: the low 16 bits inside the global median's bin and each chunk median's bin ---- */
     int64_t top[NBASE];
     uint64_t k_in[NBASE];
     for (int b = 0; b < NBASE; b++)
         top[b] = select_find_bin(p.hist + (size_t)b * SELECT_BINS, SELECT_BINS, select_lower_median_rank(p.count[b]), &k_in[b]);
     uint64_t *lowsum = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *lowsum);
     double t2 = MPI_Wtime();
-    dataset_stream_rewind(&st);
-    progress_start(&pr, "stats pass 2 (rank 0's share)", "chunks", st.d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
-    for (int64_t it = 0; it < st.d.max_local_chunks; it++) {
-        int rc = dataset_stream_next(&st);
-        collective_fail_if(rc < 0);
-        if (rc == 0) continue;
-        int64_t img = dataset_output_floats(ds);
-        for (int64_t s = 0; s < st.count; s++) scan_replace_zeros(st.output + s * img, p.iplus + s * img, (size_t)img);
-        for (int b = 0; b < NBASE; b++) {
-            size_t ci = (size_t)b * st.d.n_local_chunks + st.next - 1;
-            if (p.chunk_top[ci] < 0) { p.chunk_median[ci] = NAN; continue; }
-            memset(low, 0, SELECT_BINS * sizeof *low);
-            memset(low_chunk, 0, SELECT_BINS * sizeof *low_chunk);
-            for (int64_t s = 0; s < st.count; s++) {
-                size_t m;
-                const float *x = segment(&st, p.iplus, b, s, &m);
-                select_hist_low2(low, (uint32_t)top[b], low_chunk, (uint32_t)p.chunk_top[ci], x, m);
+    progress_start(&pr, "stats pass 2 (rank 0's share)", "chunks", d.n_local_chunks, bytes_per_sample * (double)chunk_samples);
+    for (int64_t lc = 0; lc < d.max_local_chunks; lc++) {
+        int rc = 0;
+        if (lc < d.n_local_chunks) {
+            int64_t first, count;
+            decomp_chunk(&d, d.first_chunk + lc, &first, &count);
+            memset(low, 0, (size_t)NBASE * SELECT_BINS * sizeof *low);
+            memset(low_chunk, 0, (size_t)NBASE * SELECT_BINS * sizeof *low_chunk);
+            for (int64_t s = first; s < first + count && rc == 0; s++) {
+                rc = load_sample(&sb, s);
+                for (int b = 0; b < NBASE && rc == 0; b++) {
+                    size_t ci = (size_t)b * nlc + (size_t)lc, m;
+                    if (p.chunk_top[ci] < 0) continue;
+                    const float *x = segment(&sb, b, &m);
+                    select_hist_low2(low + (size_t)b * SELECT_BINS, (uint32_t)top[b], low_chunk + (size_t)b * SELECT_BINS,
+                                     (uint32_t)p.chunk_top[ci], x, m);
+                }
             }
-            for (size_t i = 0; i < SELECT_BINS; i++) lowsum[(size_t)b * SELECT_BINS + i] += low[i];
-            uint64_t rest;
-            int64_t lb = select_find_bin32(low_chunk, SELECT_BINS, p.chunk_k[ci], &rest);
-            p.chunk_median[ci] = select_value(((uint32_t)p.chunk_top[ci] << 16) | (uint32_t)lb);
+            for (int b = 0; b < NBASE && rc == 0; b++) {
+                size_t ci = (size_t)b * nlc + (size_t)lc;
+                for (size_t i = 0; i < SELECT_BINS; i++) lowsum[(size_t)b * SELECT_BINS + i] += low[(size_t)b * SELECT_BINS + i];
+                if (p.chunk_top[ci] < 0) { p.chunk_median[ci] = NAN; continue; }
+                uint64_t rest;
+                int64_t lb = select_find_bin32(low_chunk + (size_t)b * SELECT_BINS, SELECT_BINS, p.chunk_k[ci], &rest);
+                p.chunk_median[ci] = select_value(((uint32_t)p.chunk_top[ci] << 16) | (uint32_t)lb);
+            }
         }
-        progress_update(&pr, st.next);
+        collective_fail_if(rc < 0);
+        progress_update(&pr, lc + 1 < d.n_local_chunks ? lc + 1 : d.n_local_chunks);
     }
     mpi_allreduce_sum_u64(lowsum, (size_t)NBASE * SELECT_BINS);
     double pass2_time = MPI_Wtime() - t2;
     float mom[NBASE];
     for (int b = 0; b < NBASE; b++) {
         size_t total;
-        float *all = mpi_allgatherv_f32(p.chunk_median + (size_t)b * st.d.n_local_chunks, (size_t)st.d.n_local_chunks, &total);
+        float *all = mpi_allgatherv_f32(p.chunk_median + (size_t)b * nlc, (size_t)d.n_local_chunks, &total);
         mom[b] = dselect_lower_median_local(all, total);
         free(all);
     }
@@ -291,8 +310,9 @@ static int stats_run(const params *ps, const char *params_text)
     free(p.hist_chunk);
     free(p.hist);
     free(p.chunk_median);
-    free(p.iplus);
-    dataset_stream_close(&st);
+    free(sb.input);
+    free(sb.output);
+    free(sb.iplus);
     dataset_close(ds);
     return 0;
 }
