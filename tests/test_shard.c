@@ -104,7 +104,44 @@ static void test_round_trip_and_move(void **state)
         fail_msg("unexpected message: %s", error_message());
 }
 
+/* The stream hands each rank whole chunks cut from the global index: together they see every
+ * sample exactly once, with the right data, whatever the rank count. */
+static void test_stream_shares(void **state)
+{
+    (void)state;
+    char master[512];
+    snprintf(master, sizeof master, "%s/stream/data.h5", dir);
+    if (log_rank() == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/stream", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    write_dataset(master);
+    dataset *ds;
+    assert_int_equal(dataset_open(master, &ds), 0);
+    dataset_stream st;
+    dataset_stream_open(&st, ds, 4, true, true);
+    int seen[N] = {0}, bad = 0, rc;
+    size_t in_per = 3 * G * G * G, out_per = F * G * G;
+    while ((rc = dataset_stream_next(&st)) == 1) {
+        assert_int_equal(st.first, st.chunk * 4);
+        for (int64_t s = 0; s < st.count; s++) {
+            seen[st.first + s]++;
+            bad += st.input[s * in_per + 5] != value(st.first + s, 5, 0);
+            bad += st.output[s * out_per + 7] != value(st.first + s, 7, 1);
+        }
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(bad, 0);
+    MPI_Allreduce(MPI_IN_PLACE, seen, N, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    for (int i = 0; i < N; i++) assert_int_equal(seen[i], 1);
+    dataset_stream_close(&st);
+    dataset_close(ds);
+}
+
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_round_trip_and_move),
+    cmocka_unit_test(test_stream_shares),
 };
 MPI_TEST_MAIN(group)
