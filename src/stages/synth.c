@@ -80,7 +80,9 @@ static int synth_run(const params *ps, const char *params_text)
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);
-    jlog("start", "\"stage\": \"synth\", \"ranks\": %d, \"samples\": %lld", log_size(), (long long)n);
+    char q[8192];
+    jlog("start", "\"stage\": \"synth\", \"ranks\": %d, \"samples\": %lld, \"parameters\": %s", log_size(), (long long)n,
+         json_quote(params_text, q, sizeof q));
 
     int64_t first, count;
     decomp_block(n, log_rank(), log_size(), &first, &count);
