@@ -139,15 +139,21 @@ hid_t h5_dcpl_chunked(int rank, const hsize_t *chunk)
     return p;
 }
 
-void path_make_parent(const char *file_path)
+int path_make_parent(const char *file_path)
 {
     char *p = xstrdup(file_path);
     char *slash = strrchr(p, '/');
+    int rc = 0;
     if (slash) {
         *slash = '\0';
         for (char *c = p + 1; *c; c++)
             if (*c == '/') { *c = '\0'; mkdir(p, 0777); *c = '/'; }
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) stdio_fail(p, __FILE__, __LINE__, "mkdir");
+        if (*p && mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = error_set("%s: cannot create the output directory %s: %s", file_path, p, strerror(errno));
     }
+    const char *dir = slash ? (*p ? p : "/") : ".";
+    if (rc == 0 && access(dir, W_OK) != 0)
+        rc = error_set("%s: the output directory %s is not writable: %s", file_path, dir, strerror(errno));
     free(p);
+    return rc;
 }

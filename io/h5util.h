@@ -40,8 +40,12 @@ void h5_commit_partial(hid_t file, char *tmp, const char *final_path);
  * data give the same bytes), chunked, Fletcher32. */
 hid_t h5_dcpl_chunked(int rank, const hsize_t *chunk);
 
-/** Create the directory that will hold `file_path` (and its parents), like mkdir -p. */
-void path_make_parent(const char *file_path);
+/**
+ * @brief Create the directory that will hold `file_path` (and its parents), like mkdir -p, and
+ * check that it is writable: called before any work, so a bad output path costs nothing.
+ * @return 0, or -1 with error_message() naming the path.
+ */
+int path_make_parent(const char *file_path);
 
 #endif
 

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "io/dataset.h"
+#include "io/h5util.h"
 #include "io/statsfile.h"
 #include "mpi/collective.h"
 #include "mpi/moments_op.h"
@@ -153,6 +154,7 @@ static int stats_run(const params *ps, const char *params_text)
     const char *input = params_string(ps, "stats", "input"), *output = params_string(ps, "stats", "output");
     int64_t chunk_samples = params_int(ps, "stats", "chunk_samples");
     bool skip = strcmp(params_string(ps, "stats", "nonfinite"), "skip") == 0;
+    collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);

@@ -76,7 +76,7 @@ static int synth_run(const params *ps, const char *params_text)
     int64_t n = params_int(ps, "synth", "samples"), chunk = params_int(ps, "synth", "chunk_samples");
     int g = (int)params_int(ps, "synth", "grid"), nf = (int)params_int(ps, "synth", "channels");
     uint64_t seed = (uint64_t)params_int(ps, "synth", "seed");
-    if (log_rank() == 0) path_make_parent(output);
+    collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);
