@@ -67,7 +67,12 @@ static params *load_params(const stage *st, const char *path, int n_over, char *
         char who[64];
         snprintf(who, sizeof who, "stage %s", st->name);
         if (rc == 0) rc = params_check_required(ps, st->sections, who);
-        text = rc == 0 ? params_resolved_text(ps, st->sections) : NULL;
+        /* a campaign runs other stages: its resolved set includes all their sections, defaults too */
+        const char *all[16];
+        int n = 0;
+        for (const stage *const *s = stage_table; *s && n < 15; s++) all[n++] = (*s)->sections[0];
+        all[n] = NULL;
+        text = rc == 0 ? params_resolved_text(ps, st == &stage_campaign ? all : st->sections) : NULL;
     }
     /* one broadcast carries either the resolved text or the error */
     char *msg = NULL;
