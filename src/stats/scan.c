@@ -13,6 +13,12 @@ const bool stat_is_log[NSTAT] = {false, false, false, false, true, true, true};
 const char *const base_name[NBASE] = {"v_z", "T", "n_CO", "I", "I (zeros replaced)"};
 const bool base_has_log[NBASE] = {false, true, true, false, true};
 
+/* The plain twin of vlog_f32_to_f64 (stats/vlog.h), here because vlog.c is built with -ffast-math. */
+void vlog_f32_to_f64_reference(const float *x, double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = log((double)x[i]);
+}
+
 void scan_reset(scan_state *s, uint32_t *hist)
 {
     memset(s, 0, sizeof *s);
