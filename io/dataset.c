@@ -468,8 +468,6 @@ int dataset_stream_next(dataset_stream *st)
     return 1;
 }
 
-void dataset_stream_rewind(dataset_stream *st) { st->next = 0; }
-
 void dataset_stream_close(dataset_stream *st)
 {
     free(st->input);

@@ -50,7 +50,6 @@ typedef struct {
 void dataset_stream_open(dataset_stream *st, dataset *ds, int64_t chunk_samples, bool want_input, bool want_output);
 /** Read the next chunk: 1 if read, 0 when the share is done, -1 on error (error_message set). */
 int dataset_stream_next(dataset_stream *st);
-void dataset_stream_rewind(dataset_stream *st);
 void dataset_stream_close(dataset_stream *st);
 
 #endif

@@ -68,11 +68,7 @@ static params *load_params(const stage *st, const char *path, int n_over, char *
         snprintf(who, sizeof who, "stage %s", st->name);
         if (rc == 0) rc = params_check_required(ps, st->sections, who);
         /* a campaign runs other stages: its resolved set includes all their sections, defaults too */
-        const char *all[16];
-        int n = 0;
-        for (const stage *const *s = stage_table; *s && n < 15; s++) all[n++] = (*s)->sections[0];
-        all[n] = NULL;
-        text = rc == 0 ? params_resolved_text(ps, st == &stage_campaign ? all : st->sections) : NULL;
+        text = rc == 0 ? params_resolved_text(ps, st == &stage_campaign ? stage_all_sections() : st->sections) : NULL;
     }
     /* one broadcast carries either the resolved text or the error */
     char *msg = NULL;
@@ -125,15 +121,7 @@ int main(int argc, char **argv)
             if (help && st) {
                 printf("synobs %s: %s\n\nusage: synobs %s PARAMS [-P section.key=value ...] [--quiet]\n", st->name,
                        st->summary, st->name);
-                const char *const *secs = st->sections;
-                if (st == &stage_campaign) {
-                    static const char *all[16];
-                    int n = 0;
-                    for (const stage *const *s = stage_table; *s && n < 15; s++) all[n++] = (*s)->sections[0];
-                    all[n] = NULL;
-                    secs = all;
-                }
-                params_print_help(stage_all_params(), secs);
+                params_print_help(stage_all_params(), st == &stage_campaign ? stage_all_sections() : st->sections);
             } else if (help && !stage_name) usage();
             else {
                 if (bad) fprintf(stderr, "synobs: error: unknown option '%s' ('synobs --help' lists the usage)\n", argv[bad]);

@@ -38,10 +38,12 @@ _Noreturn void mpi_fail(int rc, const char *file, int line, const char *call)
                  "%s failed: %s", call, s);
 }
 
-/* Innermost message of the HDF5 error stack: the most specific words HDF5 has. */
+/* Innermost message of the HDF5 error stack: walking downward, the last visited is the deepest
+ * cause, the most specific words HDF5 has. */
 static herr_t h5_walk(unsigned n, const H5E_error2_t *err, void *data)
 {
-    if (n == 0) snprintf((char *)data, 512, "%s (in %s)", err->desc, err->func_name);
+    (void)n;
+    snprintf((char *)data, 512, "%s (in %s)", err->desc, err->func_name);
     return 0;
 }
 

@@ -22,6 +22,8 @@ extern const stage *const stage_table[];
 const stage *stage_find(const char *name);
 /** NULL-terminated list of every stage's declaration table (all sections are known to the parser). */
 const param_decl *const *stage_all_params(void);
+/** NULL-terminated list of every stage's own section (what a campaign file may hold). */
+const char *const *stage_all_sections(void);
 
 extern const stage stage_stats, stage_synth, stage_campaign;
 

@@ -11,6 +11,15 @@ const stage *stage_find(const char *name)
     return NULL;
 }
 
+const char *const *stage_all_sections(void)
+{
+    static const char *sections[16];
+    int n = 0;
+    for (const stage *const *s = stage_table; *s && n < 15; s++) sections[n++] = (*s)->sections[0];
+    sections[n] = NULL;
+    return sections;
+}
+
 const param_decl *const *stage_all_params(void)
 {
     static const param_decl *tables[16];

@@ -238,9 +238,7 @@ static int stats_run(const params *ps, const char *params_text)
                 size_t ci = (size_t)b * nlc + (size_t)lc;
                 for (size_t i = 0; i < SELECT_BINS; i++) lowsum[(size_t)b * SELECT_BINS + i] += low[(size_t)b * SELECT_BINS + i];
                 if (p.chunk_top[ci] < 0) { p.chunk_median[ci] = NAN; continue; }
-                uint64_t rest;
-                int64_t lb = select_find_bin32(low_chunk + (size_t)b * SELECT_BINS, SELECT_BINS, p.chunk_k[ci], &rest);
-                p.chunk_median[ci] = select_value(((uint32_t)p.chunk_top[ci] << 16) | (uint32_t)lb);
+                p.chunk_median[ci] = select_finish32((uint32_t)p.chunk_top[ci], low_chunk + (size_t)b * SELECT_BINS, p.chunk_k[ci]);
             }
         }
         collective_fail_if(rc < 0);

@@ -49,6 +49,13 @@ int64_t select_find_bin32(const uint32_t *hist, size_t nbins, uint64_t k, uint64
     return -1;
 }
 
+float select_finish32(uint32_t top, const uint32_t *low, uint64_t k_in_bin)
+{
+    uint64_t rest;
+    int64_t b = select_find_bin32(low, SELECT_BINS, k_in_bin, &rest);
+    return select_value((top << 16) | (uint32_t)b);
+}
+
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;

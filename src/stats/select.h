@@ -46,6 +46,9 @@ int64_t select_find_bin(const uint64_t *hist, size_t nbins, uint64_t k, uint64_t
 /** Same for 32-bit counters. */
 int64_t select_find_bin32(const uint32_t *hist, size_t nbins, uint64_t k, uint64_t *k_in_bin);
 
+/** The value of rank k_in_bin among the values of top bin `top`, from their low-bits histogram. */
+float select_finish32(uint32_t top, const uint32_t *low, uint64_t k_in_bin);
+
 /** Index of the lower median of n elements: (n - 1) / 2. */
 static inline uint64_t select_lower_median_rank(uint64_t n) { return n ? (n - 1) / 2 : 0; }
 
