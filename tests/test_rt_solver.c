@@ -99,7 +99,7 @@ static void solve_both(const rt_setup *s, const double *vz, const double *T, con
     rt_boundary_intensity(s, ibdy);
     rt_column_reference(s, NZ, vz, T, n, NULL, ibdy, Iref);
     rt_work *w = rt_work_new(NZ);
-    rt_column_fast(s, w, NZ, vz, T, n, NULL, ibdy, Ifast);
+    rt_columns_fast(s, w, 1, NZ, vz, T, n, NULL, ibdy, Ifast);
     rt_work_free(w);
     *err_ref = *err_fast = 0;
     for (int f = 0; f < s->nfreq; f++) {

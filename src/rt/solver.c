@@ -144,7 +144,8 @@ void rt_image(const rt_setup *s, int nx, int ny, int nz, const double *vz, const
 {
     double *ibdy = xmalloc((size_t)s->nfreq * sizeof *ibdy);
     rt_boundary_intensity(s, ibdy);
-    long ncol = (long)nx * ny;
+    const int blk = rt_fast_block();
+    long ncol = (long)nx * ny, nblk = (ncol + blk - 1) / blk;
 #ifdef _OPENMP
     if (threads <= 0) threads = omp_get_num_procs();
 #pragma omp parallel num_threads(threads)
@@ -152,12 +153,13 @@ void rt_image(const rt_setup *s, int nx, int ny, int nz, const double *vz, const
     {
         rt_work *w = rt_work_new(nz);
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 8)
+#pragma omp for schedule(dynamic, 4)
 #endif
-        for (long c = 0; c < ncol; c++) {
+        for (long b = 0; b < nblk; b++) {
+            long c = b * blk;
             size_t o = (size_t)c * nz;
-            rt_column_fast(s, w, nz, vz + o, T + o, n + o, s->v_turb_field ? s->v_turb_field + o : NULL, ibdy,
-                           I + (size_t)c * s->nfreq);
+            rt_columns_fast(s, w, (int)(ncol - c < blk ? ncol - c : blk), nz, vz + o, T + o, n + o,
+                            s->v_turb_field ? s->v_turb_field + o : NULL, ibdy, I + (size_t)c * s->nfreq);
         }
         rt_work_free(w);
     }

@@ -9,7 +9,7 @@
  *
  * Two implementations of one column: rt_column_reference (plain scalar C, spec 17 line by line,
  * glibc exp/erf) and the vectorised rt_column_fast (SLEEF exp/erf along z; same operation order,
- * the same sequential sums). rt_image runs the fast one over columns on threads.
+ * the same sequential sums, W columns per call). rt_image runs the fast one on threads.
  */
 #ifndef SYNOBS_RT_SOLVER_H
 #define SYNOBS_RT_SOLVER_H
@@ -69,8 +69,14 @@ int rt_fast_width(void);
 typedef struct rt_work rt_work;
 rt_work *rt_work_new(int nz);
 void rt_work_free(rt_work *w);
-void rt_column_fast(const rt_setup *s, rt_work *w, int nz, const double *vz, const double *T, const double *n,
-                    const double *vt, const double *ibdy, double *I);
+/** Columns per call of rt_columns_fast (the vector width, or 1 without one). */
+int rt_fast_block(void);
+/**
+ * @brief ncols (<= rt_fast_block()) consecutive columns of nz points (column c at offset c*nz of
+ * each array; vt may be NULL) -> I (ncols, nfreq).
+ */
+void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
+                     const double *n, const double *vt, const double *ibdy, double *I);
 
 /** Linear-source formal solution of one ray (spec 9): dtau (nz-1), S (nz), returns I. */
 double rt_formal_solution(int nz, const double *dtau, const double *S, double ibdy);

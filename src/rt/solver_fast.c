@@ -1,13 +1,12 @@
 /**
  * @file solver_fast.c
- * @brief The vectorised column solver: the arithmetic of rt_column_reference (solver.c) in the
- * same order, vectorised along the line of sight with SLEEF's 1-ulp exp and erf (W doubles per
- * call: 8 with AVX-512, 4 with AVX2). Only the serial parts stay scalar: the cumulative optical
- * depth and the sum of the intensity increments, in the reference's sequential order.
+ * @brief The vectorised solver: the arithmetic of rt_column_reference (solver.c) in the same
+ * order, for W columns at once (one per vector lane: 8 with AVX-512, 4 with AVX2) with SLEEF's
+ * 1-ulp exp and erf. A lane walks its ray exactly as the reference does, so the cumulative optical
+ * depth and the intensity sum keep the reference's sequential order.
  *
- * Work per column: one per-point pass (populations, S, width, line-centre opacity) shared by all
- * channels, then per channel b, exp(-b^2), erf(b), the optical-depth increments, exp(-tau) and
- * the formal solution, each a vector loop over z. The partition function stops summing once
+ * Work per block: one per-point pass (populations, S, width, line-centre opacity) shared by all
+ * channels, then per channel one streaming pass along z. The partition function stops summing once
  * every remaining level is below half an ulp of the partial sum in every lane (levels sorted by
  * energy), which leaves its value bit-identical to the full sum.
  *
@@ -30,6 +29,7 @@
 #endif
 
 int rt_fast_width(void) { return W; }
+int rt_fast_block(void) { return W > 0 ? W : 1; }
 
 #if W == 0
 
@@ -42,11 +42,14 @@ rt_work *rt_work_new(int nz)
     return xcalloc(1, sizeof(rt_work));
 }
 void rt_work_free(rt_work *w) { free(w); }
-void rt_column_fast(const rt_setup *s, rt_work *w, int nz, const double *vz, const double *T, const double *n,
-                    const double *vt, const double *ibdy, double *I)
+void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
+                     const double *n, const double *vt, const double *ibdy, double *I)
 {
     (void)w;
-    rt_column_reference(s, nz, vz, T, n, vt, ibdy, I);
+    for (int c = 0; c < ncols; c++) {
+        size_t o = (size_t)c * nz;
+        rt_column_reference(s, nz, vz + o, T + o, n + o, vt ? vt + o : NULL, ibdy, I + (size_t)c * s->nfreq);
+    }
 }
 
 #else
@@ -85,24 +88,22 @@ static inline int vall(vl m)
     return 1;
 }
 
-/** Column arrays, padded to a multiple of W plus one vector so that loads at k+1 stay inside. */
+/** A block of W columns transposed to [z][lane], so every step along z is one vector op. */
 struct rt_work {
-    int cap;
+    int nz;
     double *buf;
-    double *vz, *T, *n, *vt;        /* padded copies of the column */
-    double *S, *adx, *width, *vc;   /* per point */
-    double *b, *G, *R, *dtau, *tau, *e, *dI; /* per point, one channel at a time */
+    double *vz, *T, *n, *vt;      /* (nz, W) inputs */
+    double *S, *adx, *width, *vc; /* (nz, W) per-point quantities shared by all channels */
 };
 
 rt_work *rt_work_new(int nz)
 {
     rt_work *w = xcalloc(1, sizeof *w);
-    w->cap = (nz + W - 1) / W * W + W;
-    enum { NARR = 15 };
-    w->buf = xcalloc((size_t)w->cap * NARR, sizeof(double));
-    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc,
-                          &w->b, &w->G, &w->R, &w->dtau, &w->tau, &w->e, &w->dI};
-    for (int i = 0; i < NARR; i++) *arr[i] = w->buf + (size_t)i * w->cap;
+    w->nz = nz;
+    enum { NARR = 8 };
+    w->buf = xcalloc((size_t)nz * W * NARR, sizeof(double));
+    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc};
+    for (int i = 0; i < NARR; i++) *arr[i] = w->buf + (size_t)i * nz * W;
     return w;
 }
 
@@ -113,17 +114,17 @@ void rt_work_free(rt_work *w)
     free(w);
 }
 
-/** Copy a column into a padded array, repeating the last value (keeps padding lanes finite). */
-static void pad_copy(double *dst, const double *src, double fill, int nz, int cap)
+/** Column c of `ncols` consecutive columns into lane c; missing lanes repeat the last column. */
+static void transpose_in(double *dst, const double *src, double fill, int nz, int ncols)
 {
-    if (src) memcpy(dst, src, (size_t)nz * sizeof *dst);
-    else
-        for (int k = 0; k < nz; k++) dst[k] = fill;
-    for (int k = nz; k < cap; k++) dst[k] = dst[nz - 1];
+    for (int c = 0; c < W; c++) {
+        const double *col = src ? src + (size_t)(c < ncols ? c : ncols - 1) * nz : NULL;
+        for (int k = 0; k < nz; k++) dst[(size_t)k * W + c] = col ? col[k] : fill;
+    }
 }
 
 /** Per-point pass: S, width, line-centre opacity times dx, v/c (rt_line_point, vectorised). */
-static void points(const rt_setup *s, rt_work *w, int nz)
+static void points(const rt_setup *s, rt_work *w)
 {
     const rt_line *L = s->line;
     double tail[256]; /* tail[l] = sum of the weights of levels l.. (the early-stop bound) */
@@ -134,7 +135,7 @@ static void points(const rt_setup *s, rt_work *w, int nz)
         for (int l = L->nlev - 1; l >= 0; l--) tail[l] = t += L->weight[l];
     }
     const double half_ulp = 0x1p-54, ha = L->h_nu_4pi * L->A, nc = L->nu0 / RT_C;
-    for (int k = 0; k < nz + 1; k += W) { /* nz + 1: the channel pass reads point k + 1 */
+    for (size_t k = 0; k < (size_t)w->nz * W; k += W) {
         vd T = vload(w->T + k), beta = 1.0 / (RT_KB * T), z = vsplat(0.0);
         for (int l = 0; l < L->nlev; l++) {
             vd x = vexp(-L->energy[l] * beta);
@@ -153,34 +154,33 @@ static void points(const rt_setup *s, rt_work *w, int nz)
     }
 }
 
-/** One channel: I(nu) for the column whose per-point arrays are in w. */
-static double channel(const rt_setup *s, rt_work *w, int nz, double nu, double ibdy)
+/** b, exp(-b^2), erf(b) at point k. Far wings skip the calls where every lane's result is exact:
+ * erf(b) rounds to +-1 for |b| >= 6 and exp(-b^2) underflows to 0 for b^2 > 750. */
+static inline void profile(const rt_work *w, size_t k, double off, double nu, vd *b, vd *G, vd *R)
 {
-    const double off = nu - s->line->nu0;
-    for (int k = 0; k < nz + 1; k += W) { /* nz + 1: point nz - 1 may start the last vector */
-        vd b = (off + nu * vload(w->vc + k)) / vload(w->width + k);
-        vstore(w->b + k, b);
-        vstore(w->G + k, vexp(-b * b));
-        vstore(w->R + k, verf(b));
-    }
-    for (int k = 0; k < nz - 1; k += W) { /* spec 8.1 / 8.2 */
-        vd a0 = vload(w->adx + k), a1 = vload(w->adx + k + 1), b0 = vload(w->b + k), b1 = vload(w->b + k + 1);
-        vd G0 = vload(w->G + k), G1 = vload(w->G + k + 1), R0 = vload(w->R + k), R1 = vload(w->R + k + 1);
-        vd db = b1 - b0;
+    *b = (off + nu * vload(w->vc + k)) / vload(w->width + k);
+    vd b2 = *b * *b, ab = vabs(*b);
+    *G = vall((vl)(b2 > 750.0)) ? vsplat(0.0) : vexp(-*b * *b);
+    *R = vall((vl)(ab >= 6.0)) ? vblend((vl)(*b > 0.0), vsplat(1.0), vsplat(-1.0)) : verf(*b);
+}
+
+/** One channel for the W columns of the block: spec 8 (optical depth) and 9 (formal solution),
+ * streaming along z with the running tau and I in registers, sums in the reference's order. */
+static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
+{
+    const double off = nu - s->line->nu0, q3 = 1.0 / 3.0, q4 = 0.25;
+    vd b0, G0, R0, b1, G1, R1;
+    profile(w, 0, off, nu, &b0, &G0, &R0);
+    vd a0 = vload(w->adx), S0 = vload(w->S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
+    for (int k = 1; k < w->nz; k++) {
+        size_t o = (size_t)k * W;
+        profile(w, o, off, nu, &b1, &G1, &R1);
+        vd a1 = vload(w->adx + o), S1 = vload(w->S + o), db = b1 - b0;
         vd small = 0.5 * (a0 + a1) * G0 - (1.0 / 3.0) * ((a0 + a1) + a1) * (G0 * b0 * db);
         vd exact = ((a1 - a0) * (G0 - G1) + ((RT_SQRT_PI * a1) * b0 - (RT_SQRT_PI * a0) * b1) * (R0 - R1)) *
                    (0.5 / (db * db + 1e-30));
-        vstore(w->dtau + k, vblend((vl)(vabs(db) < 1e-4), small, exact));
-    }
-    double tau = 0.0;
-    w->tau[0] = 0.0;
-    for (int k = 0; k < nz - 1; k++) w->tau[k + 1] = tau = tau + w->dtau[k];
-    for (int k = nz; k < w->cap; k++) w->tau[k] = tau;
-    for (int k = 0; k < nz; k += W) vstore(w->e + k, vexp(-vload(w->tau + k)));
-    const double q3 = 1.0 / 3.0, q4 = 0.25;
-    for (int k = 0; k < nz - 1; k += W) { /* spec 9.1 / 9.2 */
-        vd dt = vload(w->dtau + k), e0 = vload(w->e + k), e1 = vload(w->e + k + 1);
-        vd S0 = vload(w->S + k), S1 = vload(w->S + k + 1);
+        vd dt = vblend((vl)(vabs(db) < 1e-4), small, exact);
+        vd tau1 = tau + dt, e1 = vexp(-tau1);
         vd c = 0.5 * dt, f0 = c, f1 = c;
         c = c * (q3 * dt);
         f0 += c;
@@ -188,28 +188,33 @@ static double channel(const rt_setup *s, rt_work *w, int nz, double nu, double i
         c = c * (q4 * dt);
         f0 += c;
         f1 -= c;
-        vd small = S0 * e0 * f0 + S1 * e1 * f1;
-        vd exact = (S0 * (e1 - e0 * (1.0 - dt)) + S1 * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
-        vstore(w->dI + k, vblend((vl)(dt < 1e-4), small, exact));
+        vd thin = S0 * e0 * f0 + S1 * e1 * f1;
+        vd thick = (S0 * (e1 - e0 * (1.0 - dt)) + S1 * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
+        I += vblend((vl)(dt < 1e-4), thin, thick);
+        b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, tau = tau1, e0 = e1;
     }
-    double I = 0.0;
-    for (int k = 0; k < nz - 1; k++) I += w->dI[k];
-    return I + ibdy * w->e[nz - 1];
+    return I + ibdy * e0;
 }
 
-void rt_column_fast(const rt_setup *s, rt_work *w, int nz, const double *vz, const double *T, const double *n,
-                    const double *vt, const double *ibdy, double *I)
+void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
+                     const double *n, const double *vt, const double *ibdy, double *I)
 {
-    if (s->mode != RT_MODE_LINE || nz + W > w->cap) {
-        rt_column_reference(s, nz, vz, T, n, vt, ibdy, I);
+    if (s->mode != RT_MODE_LINE || nz != w->nz || ncols > W) {
+        for (int c = 0; c < ncols; c++) {
+            size_t o = (size_t)c * nz;
+            rt_column_reference(s, nz, vz + o, T + o, n + o, vt ? vt + o : NULL, ibdy, I + (size_t)c * s->nfreq);
+        }
         return;
     }
-    pad_copy(w->vz, vz, 0.0, nz, w->cap);
-    pad_copy(w->T, T, 0.0, nz, w->cap);
-    pad_copy(w->n, n, 0.0, nz, w->cap);
-    pad_copy(w->vt, vt, s->v_turb, nz, w->cap);
-    points(s, w, nz);
-    for (int f = 0; f < s->nfreq; f++) I[f] = channel(s, w, nz, s->freq[f], ibdy[f]);
+    transpose_in(w->vz, vz, 0.0, nz, ncols);
+    transpose_in(w->T, T, 0.0, nz, ncols);
+    transpose_in(w->n, n, 0.0, nz, ncols);
+    transpose_in(w->vt, vt, s->v_turb, nz, ncols);
+    points(s, w);
+    for (int f = 0; f < s->nfreq; f++) {
+        vd i = channel(s, w, s->freq[f], ibdy[f]);
+        for (int c = 0; c < ncols; c++) I[(size_t)c * s->nfreq + f] = i[c];
+    }
 }
 
 #endif
