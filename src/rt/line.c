@@ -6,6 +6,7 @@
 #include "rt/line.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #include "core/check.h"
 #include "rt/constants.h"
@@ -51,4 +52,17 @@ void rt_line_point(const rt_line *line, double T, double v_turb, double *eta, do
 double rt_planck(double T, double nu)
 {
     return 2.0 * RT_H / (RT_C * RT_C) * nu * nu * nu / expm1(RT_H * nu / (RT_KB * T));
+}
+
+int rt_line_load(const char *lamda_path, int transition, double molar_mass, lamda_data *d, rt_line *line)
+{
+    if (lamda_read(lamda_path, d)) return -1;
+    if (rt_line_init(line, d, transition - 1, molar_mass)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", error_message());
+        error_clear();
+        lamda_free(d);
+        return error_set("%s: %s", lamda_path, msg);
+    }
+    return 0;
 }

@@ -25,6 +25,12 @@ typedef struct {
  */
 int rt_line_init(rt_line *line, const lamda_data *d, int t, double molar_mass);
 
+/**
+ * @brief Read a LAMDA file and take its radiative transition `transition` (1-based, as numbered in
+ * the file: 2 is CO J=2-1). -1 with error_message() naming the file on failure.
+ */
+int rt_line_load(const char *lamda_path, int transition, double molar_mass, lamda_data *d, rt_line *line);
+
 /** LTE fractional populations of the two levels (Z summed over every level in file order). */
 void rt_line_pops(const rt_line *line, double T, double *p_up, double *p_lo, double *Z);
 

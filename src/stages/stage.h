@@ -25,6 +25,6 @@ const param_decl *const *stage_all_params(void);
 /** NULL-terminated list of every stage's own section (what a campaign file may hold). */
 const char *const *stage_all_sections(void);
 
-extern const stage stage_stats, stage_synth, stage_campaign;
+extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign;
 
 #endif
