@@ -47,7 +47,7 @@ static int parse_doubles(char *s, double *v, int n)
 
 static int fail(reader *r, const char *what)
 {
-    return error_set("%s:%d: %s", r->path, r->line, what);
+    return error_set("%s:%d: %s", r->path, r->line > 0 ? r->line : 1, what);
 }
 
 /** One data line holding a single positive count. */

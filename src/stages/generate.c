@@ -1,0 +1,221 @@
+/**
+ * @file generate.c
+ * @brief `synobs generate`: the RT-emulator dataset. N wind models x V views, split across ranks
+ * by model (each rank draws, views and solves its own models), written as sharded HDF5 in the
+ * COEmuNet layout: input (N V, 3, G, G, G) float32 [v_z, T, n_CO], output (N V, 1, F, G, G)
+ * float32 |I|, and per sample the model id, view, split, dx and the model parameters.
+ *
+ * Determinism: model m draws its parameters from stream (seed, m) and view v of it its rotation
+ * from stream (seed, 2^32 + m V + v); samples are stored model-major, so the files do not depend
+ * on the rank count. The image is solved from the float32 values stored as input (the pair is
+ * exactly consistent). Splits are assigned per model (all its views share one split).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "io/h5util.h"
+#include "io/shard.h"
+#include "mpi/collective.h"
+#include "mpi/decomp.h"
+#include "rt/constants.h"
+#include "rt/solver.h"
+#include "rt/view.h"
+#include "rt/wind.h"
+#include "stages/stage.h"
+
+#define RANGE(key, lo, hi, units, what)                                                                    \
+    {"generate", key "_min", PARAM_REAL, #lo, -1e30, 1e30, NULL, units, "lower end of the range of " what}, \
+    {"generate", key "_max", PARAM_REAL, #hi, -1e30, 1e30, NULL, units, "upper end of the range of " what}
+
+static const param_decl generate_params[] = {
+    {"generate", "output", PARAM_STRING, NULL, 0, 0, NULL, "", "master file of the dataset; shards go to OUTPUT_STEM.shards/"},
+    {"generate", "models", PARAM_INT, NULL, 1, 1e9, NULL, "models", "number of wind models N"},
+    {"generate", "views", PARAM_INT, "1", 1, 1e6, NULL, "views", "viewing directions V per model (samples = N V)"},
+    {"generate", "view", PARAM_CHOICE, "random", 0, 0, "random|faceon", "",
+     "random: rotations uniform on SO(3) (lines of sight uniform on the sphere); faceon: along the orbital axis"},
+    {"generate", "grid", PARAM_INT, "64", 4, 512, NULL, "cells", "grid size G of the model cubes and images"},
+    {"generate", "seed", PARAM_INT, "2025", 0, 9.2e18, NULL, "", "seed of the model and view streams"},
+    {"generate", "box_radius", PARAM_REAL, "2.8984584112701441e13", 1e9, 1e18, NULL, "m",
+     "half-size of the model box (COEmuNet's ball radius); the cell pitch is 2 box_radius / G"},
+    {"generate", "dx_convention", PARAM_CHOICE, "coemunet_box_over_64", 0, 0, "coemunet_box_over_64|physical_pitch", "",
+     "dx given to the solver: twice the pitch as COEmuNet's data did (spec rt-solver.md 13), or the pitch"},
+    {"generate", "lamda_file", PARAM_STRING, SYNOBS_DATA_DIR "/co.dat", 0, 0, NULL, "", "LAMDA molecular data file"},
+    {"generate", "transition", PARAM_INT, "2", 1, 1e6, NULL, "", "radiative transition number in the LAMDA file (2: CO J=2-1)"},
+    {"generate", "molar_mass", PARAM_REAL, "28.0", 1e-3, 1e6, NULL, "u", "molecular mass for the thermal width"},
+    {"generate", "channels", PARAM_INT, "7", 1, 1024, NULL, "channels", "frequency channels F, centred on the line"},
+    {"generate", "channel_width", PARAM_REAL, "300", 1e-3, 1e7, NULL, "m/s", "channel spacing in velocity: nu_f = nu0 (1 + m dv / c)"},
+    {"generate", "boundary", PARAM_CHOICE, "zero", 0, 0, "zero|cmb", "", "intensity entering at the far side (COEmuNet: zero)"},
+    {"generate", "t_floor", PARAM_REAL, "20", 1e-3, 1e6, NULL, "K", "temperature floor of the models, and T outside the sphere"},
+    {"generate", "n_outside", PARAM_REAL, "1", 0, 1e30, NULL, "m^-3", "n_CO outside the inscribed sphere (empty space)"},
+    {"generate", "split_validation", PARAM_REAL, "0.1", 0, 1, NULL, "", "fraction of models in the validation split"},
+    {"generate", "split_test", PARAM_REAL, "0.1", 0, 1, NULL, "", "fraction of models in the test split"},
+    {"generate", "threads", PARAM_INT, "1", 0, 4096, NULL, "threads", "solver threads per rank (0: all cores)"},
+    RANGE("mdot", 1e-7, 1e-5, "Msun/yr", "the mass-loss rate (log-uniform)"),
+    RANGE("v_inf", 5e3, 20e3, "m/s", "the terminal wind velocity"),
+    RANGE("beta", 0.5, 1.5, "", "the beta-law exponent of the wind acceleration"),
+    RANGE("period", 50, 1000, "yr", "the orbital period (log-uniform)"),
+    RANGE("separation", 5, 50, "AU", "the orbital semi-major axis (log-uniform)"),
+    RANGE("eccentricity", 0, 0.6, "", "the orbital eccentricity"),
+    RANGE("spiral_contrast", 0.5, 4, "", "the spiral's peak overdensity (density factor 1 + contrast)"),
+    RANGE("spiral_width", 0.05, 0.25, "arm spacings", "the spiral arm's Gaussian width"),
+    RANGE("ede_contrast", 0, 3, "", "the equatorial density enhancement (drawn only with ede_probability)"),
+    RANGE("ede_height", 0.1, 0.4, "", "the opening |z|/r of the equatorial enhancement"),
+    RANGE("t_star", 2000, 3000, "K", "the temperature at the stellar radius"),
+    RANGE("t_slope", 0.5, 1.0, "", "the temperature power-law index"),
+    RANGE("x_co", 3e-4, 1e-3, "", "the CO abundance n_CO/n_H2 (log-uniform)"),
+    RANGE("v_turb", 0, 0, "m/s", "the microturbulent width (COEmuNet: thermal widths only)"),
+    RANGE("phase", 0, 6.283185307179586, "rad", "the orbital phase (mean anomaly) now"),
+    {"generate", "ede_probability", PARAM_REAL, "0.5", 0, 1, NULL, "", "chance that a model has an equatorial enhancement"},
+    PARAM_END};
+
+static const char *const generate_sections[] = {"generate", NULL};
+
+static const char *const range_keys[WIND_NPARAM] = {"mdot", "v_inf", "beta", "period", "separation", "eccentricity",
+                                                    "spiral_contrast", "spiral_width", "ede_contrast", "ede_height",
+                                                    "t_star", "t_slope", "x_co", "v_turb", "phase"};
+
+/** Split of model m: 0 train, 1 validation, 2 test, from its own stream (rank-independent). */
+static int64_t model_split(uint64_t seed, int64_t m, double fval, double ftest)
+{
+    rng r;
+    rng_seed(&r, seed ^ 0x5b1175ULL, (uint64_t)m);
+    double u = rng_uniform(&r);
+    return u < ftest ? 2 : u < ftest + fval ? 1 : 0;
+}
+
+typedef struct {
+    int G, F;
+    double *vx, *vy, *vz, *T, *n;       /* the model, orbital frame */
+    double *ovz, *oT, *on;              /* one view */
+    float *in;                          /* (3, G, G, G) */
+    double *image;                      /* (G, G, F) */
+} scratch;
+
+static int generate_run(const params *ps, const char *params_text)
+{
+    const char *output = params_string(ps, "generate", "output");
+    int64_t nmodels = params_int(ps, "generate", "models"), V = params_int(ps, "generate", "views");
+    int G = (int)params_int(ps, "generate", "grid"), F = (int)params_int(ps, "generate", "channels");
+    int threads = (int)params_int(ps, "generate", "threads"), faceon = strcmp(params_string(ps, "generate", "view"), "faceon") == 0;
+    uint64_t seed = (uint64_t)params_int(ps, "generate", "seed");
+    double pitch = 2.0 * params_real(ps, "generate", "box_radius") / G;
+    int coemunet_dx = strcmp(params_string(ps, "generate", "dx_convention"), "coemunet_box_over_64") == 0;
+    double dx = coemunet_dx ? 2.0 * pitch : pitch, t_floor = params_real(ps, "generate", "t_floor");
+    double n_out = params_real(ps, "generate", "n_outside"), fval = params_real(ps, "generate", "split_validation");
+    double ftest = params_real(ps, "generate", "split_test");
+    wind_ranges rg;
+    for (int i = 0; i < WIND_NPARAM; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_min", range_keys[i]);
+        rg.lo[i] = params_real(ps, "generate", k);
+        snprintf(k, sizeof k, "%s_max", range_keys[i]);
+        rg.hi[i] = params_real(ps, "generate", k);
+        if (rg.hi[i] < rg.lo[i] && log_rank() == 0)
+            error_set("[generate] %s_max = %g is below %s_min = %g", range_keys[i], rg.hi[i], range_keys[i], rg.lo[i]);
+    }
+    rg.ede_probability = params_real(ps, "generate", "ede_probability");
+    if (fval + ftest > 1.0 && log_rank() == 0) error_set("[generate] split_validation + split_test = %g exceeds 1", fval + ftest);
+    if (rg.lo[5] < 0 || rg.hi[5] >= 1.0) error_set("[generate] eccentricity must lie in [0, 1)");
+    collective_fail_if(error_pending());
+    collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
+
+    lamda_data lamda;
+    rt_line line;
+    collective_fail_if(rt_line_load(params_string(ps, "generate", "lamda_file"), (int)params_int(ps, "generate", "transition"),
+                                    params_real(ps, "generate", "molar_mass"), &lamda, &line) != 0);
+    double *freq = xmalloc((size_t)F * sizeof *freq), dv = params_real(ps, "generate", "channel_width");
+    for (int f = 0; f < F; f++) freq[f] = line.nu0 * (1.0 + (f - 0.5 * (F - 1)) * dv / RT_C);
+    rt_setup s = {.mode = RT_MODE_LINE, .line = &line, .nfreq = F, .freq = freq, .dx = dx,
+                  .boundary = strcmp(params_string(ps, "generate", "boundary"), "cmb") == 0 ? RT_BOUNDARY_CMB : RT_BOUNDARY_ZERO};
+
+    char logpath[4200], q[16384];
+    snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
+    jlog_open(logpath);
+    jlog("start", "\"stage\": \"generate\", \"ranks\": %d, \"models\": %lld, \"views\": %lld, \"parameters\": %s",
+         log_size(), (long long)nmodels, (long long)V, json_quote(params_text, q, sizeof q));
+
+    int64_t m0, mcount;
+    decomp_block(nmodels, log_rank(), log_size(), &m0, &mcount);
+    enum { NFIELD = 6 };
+    const shard_field fields[NFIELD] = {
+        {"model_id", SHARD_FIELD_I64, 0, "", "index of the wind model the sample was drawn from"},
+        {"view_id", SHARD_FIELD_I64, 0, "", "index of the view of that model"},
+        {"split", SHARD_FIELD_I64, 0, "", "0 train, 1 validation, 2 test (per model: no model's views in two splits)"},
+        {"view_direction", SHARD_FIELD_F64, 3, "", "the line of sight (observer's +z) in the model's orbital frame"},
+        {"dx", SHARD_FIELD_F64, 0, "m", coemunet_dx ? "cell size given to the solver (coemunet_box_over_64: twice the pitch)"
+                                                     : "cell size given to the solver (physical_pitch)"},
+        {"model_parameters", SHARD_FIELD_F64, WIND_NPARAM, "see the attribute parameter_names",
+         "mdot, v_inf, beta, period, separation, eccentricity, spiral_contrast, spiral_width, ede_contrast, ede_height, "
+         "t_star, t_slope, x_co, v_turb, phase"},
+    };
+    shard_writer *w = shard_writer_open(output, mcount * V, G, F, fields, NFIELD, "generate", params_text);
+
+    size_t g3 = (size_t)G * G * G;
+    scratch sc = {G, F, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    sc.vx = xmalloc(8 * g3 * sizeof(double));
+    sc.vy = sc.vx + g3, sc.vz = sc.vy + g3, sc.T = sc.vz + g3, sc.n = sc.T + g3;
+    sc.ovz = sc.n + g3, sc.oT = sc.ovz + g3, sc.on = sc.oT + g3;
+    float *in = xmalloc((size_t)V * 3 * g3 * sizeof *in), *out = xmalloc((size_t)V * F * g3 / G * sizeof *out);
+    double *dbl = xmalloc(3 * g3 * sizeof *dbl), *image = xmalloc((size_t)G * G * F * sizeof *image);
+    int64_t *ids = xmalloc(3 * (size_t)V * sizeof *ids);
+    double *dirs = xmalloc((size_t)V * (4 + WIND_NPARAM) * sizeof *dirs), *dxs = dirs + 3 * V, *pars = dxs + V;
+
+    progress pr;
+    progress_start(&pr, "generate (rank 0's share)", "samples", mcount * V, 4.0 * (double)(3 * g3 + (size_t)F * G * G));
+    for (int64_t m = m0; m < m0 + mcount; m++) {
+        rng r;
+        rng_seed(&r, seed, (uint64_t)m);
+        wind_params wp;
+        wind_draw(&rg, &r, &wp);
+        wind_fill(&wp, G, pitch, t_floor, sc.vx, sc.vy, sc.vz, sc.T, sc.n);
+        s.v_turb = wp.v_turb;
+        for (int64_t v = 0; v < V; v++) {
+            double R[9];
+            if (faceon) view_identity(R);
+            else {
+                rng rv;
+                rng_seed(&rv, seed, (1ULL << 32) + (uint64_t)(m * V + v));
+                view_random_rotation(&rv, R);
+            }
+            view_resample(R, G, sc.vx, sc.vy, sc.vz, sc.T, sc.n, t_floor, n_out, sc.ovz, sc.oT, sc.on);
+            float *x = in + (size_t)v * 3 * g3;
+            const double *src[3] = {sc.ovz, sc.oT, sc.on};
+            for (int c = 0; c < 3; c++)
+                for (size_t i = 0; i < g3; i++) x[c * g3 + i] = (float)src[c][i], dbl[c * g3 + i] = (double)x[c * g3 + i];
+            collective_fail_if(rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0);
+            rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
+            float *y = out + (size_t)v * F * G * G; /* (1, F, G, G) <- I[x][y][f], stored as |I| as COEmuNet does */
+            for (int f = 0; f < F; f++)
+                for (size_t p = 0; p < (size_t)G * G; p++) y[(size_t)f * G * G + p] = (float)fabs(image[p * F + f]);
+            ids[v] = m, ids[V + v] = v, ids[2 * V + v] = model_split(seed, m, fval, ftest);
+            view_direction(R, dirs + 3 * v);
+            dxs[v] = dx;
+            memcpy(pars + v * WIND_NPARAM, &wp, sizeof wp);
+        }
+        int64_t local = (m - m0) * V;
+        shard_write(w, local, V, in, out);
+        shard_write_field(w, 0, local, V, ids);
+        shard_write_field(w, 1, local, V, ids + V);
+        shard_write_field(w, 2, local, V, ids + 2 * V);
+        shard_write_field(w, 3, local, V, dirs);
+        shard_write_field(w, 4, local, V, dxs);
+        shard_write_field(w, 5, local, V, pars);
+        progress_update(&pr, local + V);
+    }
+    shard_writer_finish(w);
+    message0("generate: wrote %lld samples (%lld models x %lld views, grid %d, %d channels, dx %.6e m) to %s",
+             (long long)(nmodels * V), (long long)nmodels, (long long)V, G, F, dx, output);
+    jlog("end", "\"output\": \"%s\"", output);
+    jlog_close();
+    free(sc.vx), free(in), free(out), free(dbl), free(image), free(ids), free(dirs), free(freq);
+    lamda_free(&lamda);
+    return 0;
+}
+
+const stage stage_generate = {"generate", "the RT-emulator dataset: wind models x views, solved, sharded HDF5 (COEmuNet layout)",
+                              generate_params, generate_sections, generate_run};
