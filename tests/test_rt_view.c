@@ -34,7 +34,7 @@ static rt_setup line_setup(void)
 static void view_and_solve(const double R[9], const double *m, double *I)
 {
     double *o = xmalloc(3 * G3 * sizeof *o);
-    view_resample(R, G, m, m + G3, m + 2 * G3, m + 3 * G3, m + 4 * G3, 20.0, 1.0, o, o + G3, o + 2 * G3);
+    view_resample(R, G, m, m + G3, m + 2 * G3, m + 3 * G3, m + 4 * G3, G, 20.0, 1.0, o, o + G3, o + 2 * G3);
     rt_setup s = line_setup();
     rt_image(&s, G, G, G, o, o + G3, o + 2 * G3, I, 1);
     free(o);

@@ -45,11 +45,11 @@ void view_direction(const double R[9], double d[3])
     d[0] = R[6], d[1] = R[7], d[2] = R[8];
 }
 
-void view_resample(const double R[9], int G, const double *vx, const double *vy, const double *vz, const double *T,
-                   const double *n, double t_out, double n_out, double *out_vz, double *out_T, double *out_n)
+void view_resample(const double R[9], int Gs, const double *vx, const double *vy, const double *vz, const double *T,
+                   const double *n, int G, double t_out, double n_out, double *out_vz, double *out_T, double *out_n)
 {
-    /* the sphere on which trilinear interpolation needs no clamping, whatever the rotation */
-    const double c = 0.5 * G, r2max = (c - 0.5) * (c - 0.5);
+    /* the sphere on which trilinear interpolation in the source needs no clamping, whatever the rotation */
+    const double cs = 0.5 * Gs, c = 0.5 * G, r2max = (cs - 0.5) * (cs - 0.5);
     for (int i = 0; i < G; i++)
         for (int j = 0; j < G; j++)
             for (int k = 0; k < G; k++) {
@@ -60,13 +60,13 @@ void view_resample(const double R[9], int G, const double *vx, const double *vy,
                     continue;
                 }
                 double s[3]; /* the same point in the model frame: R^T p, then grid coordinates */
-                for (int a = 0; a < 3; a++) s[a] = R[a] * p[0] + R[3 + a] * p[1] + R[6 + a] * p[2] + c - 0.5;
+                for (int a = 0; a < 3; a++) s[a] = R[a] * p[0] + R[3 + a] * p[1] + R[6 + a] * p[2] + cs - 0.5;
                 int i0[3];
                 double f[3];
                 for (int a = 0; a < 3; a++) {
-                    double x = fmin(fmax(s[a], 0.0), G - 1.0);
+                    double x = fmin(fmax(s[a], 0.0), Gs - 1.0);
                     i0[a] = (int)floor(x);
-                    if (i0[a] > G - 2) i0[a] = G - 2;
+                    if (i0[a] > Gs - 2) i0[a] = Gs - 2;
                     f[a] = x - i0[a];
                 }
                 double acc[5] = {0};
@@ -74,7 +74,7 @@ void view_resample(const double R[9], int G, const double *vx, const double *vy,
                     int di = corner >> 2 & 1, dj = corner >> 1 & 1, dk = corner & 1;
                     double wgt = (di ? f[0] : 1 - f[0]) * (dj ? f[1] : 1 - f[1]) * (dk ? f[2] : 1 - f[2]);
                     if (wgt == 0.0) continue;
-                    size_t q = ((size_t)(i0[0] + di) * G + (i0[1] + dj)) * G + (i0[2] + dk);
+                    size_t q = ((size_t)(i0[0] + di) * Gs + (i0[1] + dj)) * Gs + (i0[2] + dk);
                     acc[0] += wgt * vx[q], acc[1] += wgt * vy[q], acc[2] += wgt * vz[q];
                     acc[3] += wgt * T[q], acc[4] += wgt * n[q];
                 }

@@ -19,13 +19,13 @@ void view_identity(double R[9]);
 void view_rotation_z(double degrees, double R[9]);
 
 /**
- * @brief Resample the model (vx, vy, vz, T, n on [x][y][z], G^3) seen through R onto the grid:
- * out cube [x][y][z] of v_z (projected), T and n_CO. Cells outside the inscribed sphere get
- * v_z = 0, T = t_out, n = n_out (empty space); samples that fall outside the source grid are
- * clamped to its edge.
+ * @brief Resample the model (vx, vy, vz, T, n on [x][y][z], Gs^3) seen through R onto the central
+ * G^3 cells of the same pitch: out cubes [x][y][z] of v_z (projected), T and n_CO. Cells outside
+ * the sphere inscribed in the source get v_z = 0, T = t_out, n = n_out. With Gs = 2G (as
+ * COEmuNet's crop [32:96] of a 128^3 ball) the view lies inside that sphere for every rotation.
  */
-void view_resample(const double R[9], int G, const double *vx, const double *vy, const double *vz, const double *T,
-                   const double *n, double t_out, double n_out, double *out_vz, double *out_T, double *out_n);
+void view_resample(const double R[9], int Gs, const double *vx, const double *vy, const double *vz, const double *T,
+                   const double *n, int G, double t_out, double n_out, double *out_vz, double *out_T, double *out_n);
 
 /** The observer's line of sight (+z of the observer frame) in the model frame: row 3 of R. */
 void view_direction(const double R[9], double d[3]);

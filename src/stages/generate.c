@@ -41,7 +41,7 @@ static const param_decl generate_params[] = {
     {"generate", "grid", PARAM_INT, "64", 4, 512, NULL, "cells", "grid size G of the model cubes and images"},
     {"generate", "seed", PARAM_INT, "2025", 0, 9.2e18, NULL, "", "seed of the model and view streams"},
     {"generate", "box_radius", PARAM_REAL, "2.8984584112701441e13", 1e9, 1e18, NULL, "m",
-     "half-size of the model box (COEmuNet's ball radius); the cell pitch is 2 box_radius / G"},
+     "radius of the model ball (COEmuNet's); models span [-R, R] on 2G cells, views its central G^3 (pitch R / G)"},
     {"generate", "dx_convention", PARAM_CHOICE, "coemunet_box_over_64", 0, 0, "coemunet_box_over_64|physical_pitch", "",
      "dx given to the solver: twice the pitch as COEmuNet's data did (spec rt-solver.md 13), or the pitch"},
     {"generate", "lamda_file", PARAM_STRING, SYNOBS_DATA_DIR "/co.dat", 0, 0, NULL, "", "LAMDA molecular data file"},
@@ -103,7 +103,10 @@ static int generate_run(const params *ps, const char *params_text)
     int G = (int)params_int(ps, "generate", "grid"), F = (int)params_int(ps, "generate", "channels");
     int threads = (int)params_int(ps, "generate", "threads"), faceon = strcmp(params_string(ps, "generate", "view"), "faceon") == 0;
     uint64_t seed = (uint64_t)params_int(ps, "generate", "seed");
-    double pitch = 2.0 * params_real(ps, "generate", "box_radius") / G;
+    /* COEmuNet: the model is a ball of radius R on a 128^3 grid, the view its central 64^3 crop;
+     * here the source grid has Gs = 2G cells over [-R, R] and the view the central G cells */
+    int Gs = 2 * G;
+    double pitch = params_real(ps, "generate", "box_radius") / G;
     int coemunet_dx = strcmp(params_string(ps, "generate", "dx_convention"), "coemunet_box_over_64") == 0;
     double dx = coemunet_dx ? 2.0 * pitch : pitch, t_floor = params_real(ps, "generate", "t_floor");
     double n_out = params_real(ps, "generate", "n_outside"), fval = params_real(ps, "generate", "split_validation");
@@ -155,11 +158,11 @@ static int generate_run(const params *ps, const char *params_text)
     };
     shard_writer *w = shard_writer_open(output, mcount * V, G, F, fields, NFIELD, "generate", params_text);
 
-    size_t g3 = (size_t)G * G * G;
+    size_t g3 = (size_t)G * G * G, gs3 = (size_t)Gs * Gs * Gs;
     scratch sc = {G, F, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    sc.vx = xmalloc(8 * g3 * sizeof(double));
-    sc.vy = sc.vx + g3, sc.vz = sc.vy + g3, sc.T = sc.vz + g3, sc.n = sc.T + g3;
-    sc.ovz = sc.n + g3, sc.oT = sc.ovz + g3, sc.on = sc.oT + g3;
+    sc.vx = xmalloc((5 * gs3 + 3 * g3) * sizeof(double));
+    sc.vy = sc.vx + gs3, sc.vz = sc.vy + gs3, sc.T = sc.vz + gs3, sc.n = sc.T + gs3;
+    sc.ovz = sc.n + gs3, sc.oT = sc.ovz + g3, sc.on = sc.oT + g3;
     float *in = xmalloc((size_t)V * 3 * g3 * sizeof *in), *out = xmalloc((size_t)V * F * g3 / G * sizeof *out);
     double *dbl = xmalloc(3 * g3 * sizeof *dbl), *image = xmalloc((size_t)G * G * F * sizeof *image);
     int64_t *ids = xmalloc(3 * (size_t)V * sizeof *ids);
@@ -172,7 +175,7 @@ static int generate_run(const params *ps, const char *params_text)
         rng_seed(&r, seed, (uint64_t)m);
         wind_params wp;
         wind_draw(&rg, &r, &wp);
-        wind_fill(&wp, G, pitch, t_floor, sc.vx, sc.vy, sc.vz, sc.T, sc.n);
+        wind_fill(&wp, Gs, pitch, t_floor, sc.vx, sc.vy, sc.vz, sc.T, sc.n);
         s.v_turb = wp.v_turb;
         for (int64_t v = 0; v < V; v++) {
             double R[9];
@@ -182,13 +185,19 @@ static int generate_run(const params *ps, const char *params_text)
                 rng_seed(&rv, seed, (1ULL << 32) + (uint64_t)(m * V + v));
                 view_random_rotation(&rv, R);
             }
-            view_resample(R, G, sc.vx, sc.vy, sc.vz, sc.T, sc.n, t_floor, n_out, sc.ovz, sc.oT, sc.on);
+            view_resample(R, Gs, sc.vx, sc.vy, sc.vz, sc.T, sc.n, G, t_floor, n_out, sc.ovz, sc.oT, sc.on);
             float *x = in + (size_t)v * 3 * g3;
             const double *src[3] = {sc.ovz, sc.oT, sc.on};
             for (int c = 0; c < 3; c++)
                 for (size_t i = 0; i < g3; i++) x[c * g3 + i] = (float)src[c][i], dbl[c * g3 + i] = (double)x[c * g3 + i];
-            collective_fail_if(rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0);
-            rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
+            /* ranks hold different numbers of models: a bad model is agreed on after the loop */
+            if (!error_pending() && rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", error_message());
+                error_clear();
+                error_set("generate: model %lld view %lld: %s (check the parameter ranges)", (long long)m, (long long)v, msg);
+            }
+            if (!error_pending()) rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
             float *y = out + (size_t)v * F * G * G; /* (1, F, G, G) <- I[x][y][f], stored as |I| as COEmuNet does */
             for (int f = 0; f < F; f++)
                 for (size_t p = 0; p < (size_t)G * G; p++) y[(size_t)f * G * G + p] = (float)fabs(image[p * F + f]);
@@ -207,6 +216,7 @@ static int generate_run(const params *ps, const char *params_text)
         shard_write_field(w, 5, local, V, pars);
         progress_update(&pr, local + V);
     }
+    collective_fail_if(error_pending());
     shard_writer_finish(w);
     message0("generate: wrote %lld samples (%lld models x %lld views, grid %d, %d channels, dx %.6e m) to %s",
              (long long)(nmodels * V), (long long)nmodels, (long long)V, G, F, dx, output);
