@@ -34,6 +34,8 @@ static const param_decl solve_params[] = {
     {"solve", "dust_beta", PARAM_REAL, "1.0", -5, 5, NULL, "", "dust mode: opacity index, kappa = kappa0 (nu/nu_ref)^beta"},
     {"solve", "dust_x_co", PARAM_REAL, "1e-4", 1e-12, 1, NULL, "", "dust mode: n_CO / n_H2, to turn n_CO into the gas density"},
     {"solve", "dust_mu_h2", PARAM_REAL, "2.8", 1, 100, NULL, "u", "dust mode: mean mass per H2 molecule, helium included"},
+    {"solve", "engine", PARAM_CHOICE, "fast", 0, 0, "fast|reference", "",
+     "fast: vectorised (SLEEF) on threads; reference: the plain scalar column of the spec, one thread (benchmarks)"},
     {"solve", "threads", PARAM_INT, "0", 0, 4096, NULL, "threads", "threads per rank over pixel columns (0: all cores)"},
     {"solve", "repeat", PARAM_INT, "1", 1, 1e6, NULL, "", "solve the same model N times and print the median solve time per image"},
     PARAM_END};
@@ -82,6 +84,7 @@ static int solve_run(const params *ps, const char *params_text)
     const char *input = params_string(ps, "solve", "input"), *output = params_string(ps, "solve", "output");
     int dust = strcmp(params_string(ps, "solve", "mode"), "dust") == 0;
     int threads = (int)params_int(ps, "solve", "threads"), repeat = (int)params_int(ps, "solve", "repeat");
+    int reference = strcmp(params_string(ps, "solve", "engine"), "reference") == 0;
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
 
     lamda_data lamda = {0};
@@ -116,7 +119,8 @@ static int solve_run(const params *ps, const char *params_text)
     for (int r = 0; r < repeat; r++) {
         MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         double t0 = clock_now();
-        if (count) rt_image(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local, threads);
+        if (count && reference) rt_image_reference(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local);
+        else if (count) rt_image(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local, threads);
         double dt = clock_now() - t0;
         MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
         times[r] = dt;
@@ -135,8 +139,9 @@ static int solve_run(const params *ps, const char *params_text)
     double *I = log_rank() == 0 ? xmalloc((size_t)ncol * m.nf * sizeof *I) : NULL;
     MPI_CHECK(MPI_Gatherv(local, (int)(count * m.nf), MPI_DOUBLE, I, counts, displs, MPI_DOUBLE, 0, MPI_COMM_WORLD));
     if (log_rank() == 0) write_image(output, &m, &s, I, params_text);
-    message0("solve: %d x %d pixels x %d channels along %d cells (%s, %d rank(s), vector width %d) -> %s", m.nx, m.ny,
-             m.nf, m.nz, dust ? "dust" : "line", size, rt_fast_width(), output);
+    message0("solve: %d x %d pixels x %d channels along %d cells (%s, %s engine, %d rank(s), vector width %d) -> %s",
+             m.nx, m.ny, m.nf, m.nz, dust ? "dust" : "line", reference ? "reference" : "fast", size,
+             reference ? 1 : rt_fast_width(), output);
     message0("solve time per image: %.6f s", median);
     free(I);
     free(counts);
