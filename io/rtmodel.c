@@ -11,6 +11,15 @@
 #include "core/check.h"
 #include "io/h5util.h"
 
+/** "group/name" as a user reads it ("/n_CO" for the root group, not "//n_CO"). */
+static const char *item(const char *group, const char *name)
+{
+    static char buf[512];
+    size_t n = strlen(group);
+    snprintf(buf, sizeof buf, "%s%s%s", group, n && group[n - 1] == '/' ? "" : "/", name);
+    return buf;
+}
+
 /** Read dataset `name` as doubles; its shape must be `rank` dims equal to dims (0 = any, filled in). */
 static double *read_array(hid_t g, const char *path, const char *group, const char *name, int rank, hsize_t *dims,
                           int required)
@@ -21,7 +30,7 @@ static double *read_array(hid_t g, const char *path, const char *group, const ch
     }
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0) {
-        h5_input_error(path, "cannot open '%s/%s'", group, name);
+        h5_input_error(path, "cannot open '%s'", item(group, name));
         return NULL;
     }
     hid_t sp = H5Dget_space(d);
@@ -39,13 +48,13 @@ static double *read_array(hid_t g, const char *path, const char *group, const ch
             snprintf(want + strlen(want), sizeof want - strlen(want), "%s%llu", i ? "," : "", (unsigned long long)dims[i]);
         for (int i = 0; i < r && i < 8; i++)
             snprintf(have + strlen(have), sizeof have - strlen(have), "%s%llu", i ? "," : "", (unsigned long long)got[i]);
-        error_set("%s: '%s/%s' has shape (%s), expected %d dimensions (%s; 0 = any)", path, group, name, have, rank, want);
+        error_set("%s: '%s' has shape (%s), expected %d dimensions (%s; 0 = any)", path, item(group, name), have, rank, want);
     } else {
         size_t n = 1;
         for (int i = 0; i < rank; i++) n *= (size_t)(dims[i] = got[i]);
         buf = xmalloc(n * sizeof *buf);
         if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-            h5_input_error(path, "cannot read '%s/%s' as numbers", group, name);
+            h5_input_error(path, "cannot read '%s' as numbers", item(group, name));
             free(buf);
             buf = NULL;
         }
@@ -89,7 +98,7 @@ int rt_model_read(const char *path, const char *group, rt_model *m)
     }
     for (int i = 0; i < m->nf; i++)
         if (!(m->freq[i] > 0) || m->freq[i] > 1e16) {
-            error_set("%s: '%s/frequencies'[%d] = %g is not a frequency in Hz", path, group, i, m->freq[i]);
+            error_set("%s: '%s'[%d] = %g is not a frequency in Hz", path, item(group, "frequencies"), i, m->freq[i]);
             goto done;
         }
     rc = 0;

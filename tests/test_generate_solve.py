@@ -95,7 +95,7 @@ bad("T = 0", zero_T, "cell [3][4][5]: T must be finite and > 0 K")
 def wrong_shape(m):
     del m["n_CO"]
     m["n_CO"] = np.ones((16, 16, 8))
-bad("wrong shape", wrong_shape, "'//n_CO' has shape (16,16,8)")
+bad("wrong shape", wrong_shape, "'/n_CO' has shape (16,16,8)")
 bad("no boundary", lambda m: m.attrs.__delitem__("boundary"), "needs the string attribute boundary")
 bad("transition out of range", lambda m: None, "transition 99 is not in the LAMDA file", ("-P", "solve.transition=99"))
 

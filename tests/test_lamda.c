@@ -67,8 +67,6 @@ static void test_malformed(void **state)
     memcpy(p, "1 1 2", 5); /* upper below lower */
     expect(buf, "lamda_test.dat:14:", "upper level must lie above");
     expect("CO\n28.0\n2\n1 0.0 1.0 0\n2 3.8 3.0 1\n1\n1 2 1 -1.0 115.27 5.5\n", "lamda_test.dat:7:", "Einstein A");
-    const char *m = try_read("");
-    (void)m;
     lamda_data d;
     assert_int_equal(lamda_read("/nonexistent/co.dat", &d), -1);
     assert_non_null(strstr(error_message(), "/nonexistent/co.dat: cannot open"));

@@ -307,14 +307,12 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_analytic_dust),  cmocka_unit_test(test_pomme_reference), cmocka_unit_test(test_fast_vs_reference),
     cmocka_unit_test(test_bad_model),
 };
-static int setup_all(void **state) { return setup(state); }
-#undef MPI_TEST_MAIN
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     log_init(0, 1, true);
     h5_quiet();
-    int fails = cmocka_run_group_tests(group, setup_all, NULL);
+    int fails = cmocka_run_group_tests(group, setup, NULL);
     MPI_Finalize();
     return fails ? 1 : 0;
 }

@@ -29,6 +29,16 @@
 #endif
 
 int rt_fast_width(void) { return W; }
+
+/** ncols consecutive columns with the reference solver (no vector unit, dust mode, other sizes). */
+static void columns_reference(const rt_setup *s, int ncols, int nz, const double *vz, const double *T, const double *n,
+                              const double *vt, const double *ibdy, double *I)
+{
+    for (int c = 0; c < ncols; c++) {
+        size_t o = (size_t)c * nz;
+        rt_column_reference(s, nz, vz + o, T + o, n + o, vt ? vt + o : NULL, ibdy, I + (size_t)c * s->nfreq);
+    }
+}
 int rt_fast_block(void) { return W > 0 ? W : 1; }
 
 #if W == 0
@@ -46,10 +56,7 @@ void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const dou
                      const double *n, const double *vt, const double *ibdy, double *I)
 {
     (void)w;
-    for (int c = 0; c < ncols; c++) {
-        size_t o = (size_t)c * nz;
-        rt_column_reference(s, nz, vz + o, T + o, n + o, vt ? vt + o : NULL, ibdy, I + (size_t)c * s->nfreq);
-    }
+    columns_reference(s, ncols, nz, vz, T, n, vt, ibdy, I);
 }
 
 #else
@@ -200,10 +207,7 @@ void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const dou
                      const double *n, const double *vt, const double *ibdy, double *I)
 {
     if (s->mode != RT_MODE_LINE || nz != w->nz || ncols > W) {
-        for (int c = 0; c < ncols; c++) {
-            size_t o = (size_t)c * nz;
-            rt_column_reference(s, nz, vz + o, T + o, n + o, vt ? vt + o : NULL, ibdy, I + (size_t)c * s->nfreq);
-        }
+        columns_reference(s, ncols, nz, vz, T, n, vt, ibdy, I);
         return;
     }
     transpose_in(w->vz, vz, 0.0, nz, ncols);

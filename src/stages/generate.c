@@ -88,14 +88,6 @@ static int64_t model_split(uint64_t seed, int64_t m, double fval, double ftest)
     return u < ftest ? 2 : u < ftest + fval ? 1 : 0;
 }
 
-typedef struct {
-    int G, F;
-    double *vx, *vy, *vz, *T, *n;       /* the model, orbital frame */
-    double *ovz, *oT, *on;              /* one view */
-    float *in;                          /* (3, G, G, G) */
-    double *image;                      /* (G, G, F) */
-} scratch;
-
 static int generate_run(const params *ps, const char *params_text)
 {
     const char *output = params_string(ps, "generate", "output");
@@ -159,10 +151,8 @@ static int generate_run(const params *ps, const char *params_text)
     shard_writer *w = shard_writer_open(output, mcount * V, G, F, fields, NFIELD, "generate", params_text);
 
     size_t g3 = (size_t)G * G * G, gs3 = (size_t)Gs * Gs * Gs;
-    scratch sc = {G, F, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    sc.vx = xmalloc((5 * gs3 + 3 * g3) * sizeof(double));
-    sc.vy = sc.vx + gs3, sc.vz = sc.vy + gs3, sc.T = sc.vz + gs3, sc.n = sc.T + gs3;
-    sc.ovz = sc.n + gs3, sc.oT = sc.ovz + g3, sc.on = sc.oT + g3;
+    /* the model in its orbital frame (5 x Gs^3: vx, vy, vz, T, n) and one view (3 x G^3: v_z, T, n) */
+    double *model = xmalloc((5 * gs3 + 3 * g3) * sizeof *model), *view = model + 5 * gs3;
     float *in = xmalloc((size_t)V * 3 * g3 * sizeof *in), *out = xmalloc((size_t)V * F * g3 / G * sizeof *out);
     double *dbl = xmalloc(3 * g3 * sizeof *dbl), *image = xmalloc((size_t)G * G * F * sizeof *image);
     int64_t *ids = xmalloc(3 * (size_t)V * sizeof *ids);
@@ -175,7 +165,7 @@ static int generate_run(const params *ps, const char *params_text)
         rng_seed(&r, seed, (uint64_t)m);
         wind_params wp;
         wind_draw(&rg, &r, &wp);
-        wind_fill(&wp, Gs, pitch, t_floor, sc.vx, sc.vy, sc.vz, sc.T, sc.n);
+        wind_fill(&wp, Gs, pitch, t_floor, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3);
         s.v_turb = wp.v_turb;
         for (int64_t v = 0; v < V; v++) {
             double R[9];
@@ -185,11 +175,10 @@ static int generate_run(const params *ps, const char *params_text)
                 rng_seed(&rv, seed, (1ULL << 32) + (uint64_t)(m * V + v));
                 view_random_rotation(&rv, R);
             }
-            view_resample(R, Gs, sc.vx, sc.vy, sc.vz, sc.T, sc.n, G, t_floor, n_out, sc.ovz, sc.oT, sc.on);
+            view_resample(R, Gs, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3, G, t_floor, n_out,
+                          view, view + g3, view + 2 * g3);
             float *x = in + (size_t)v * 3 * g3;
-            const double *src[3] = {sc.ovz, sc.oT, sc.on};
-            for (int c = 0; c < 3; c++)
-                for (size_t i = 0; i < g3; i++) x[c * g3 + i] = (float)src[c][i], dbl[c * g3 + i] = (double)x[c * g3 + i];
+            for (size_t i = 0; i < 3 * g3; i++) x[i] = (float)view[i], dbl[i] = (double)x[i];
             /* ranks hold different numbers of models: a bad model is agreed on after the loop */
             if (!error_pending() && rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0) {
                 char msg[512];
@@ -222,7 +211,7 @@ static int generate_run(const params *ps, const char *params_text)
              (long long)(nmodels * V), (long long)nmodels, (long long)V, G, F, dx, output);
     jlog("end", "\"output\": \"%s\"", output);
     jlog_close();
-    free(sc.vx), free(in), free(out), free(dbl), free(image), free(ids), free(dirs), free(freq);
+    free(model), free(in), free(out), free(dbl), free(image), free(ids), free(dirs), free(freq);
     lamda_free(&lamda);
     return 0;
 }

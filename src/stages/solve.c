@@ -18,6 +18,7 @@
 #include "io/rtmodel.h"
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
+#include "rt/constants.h"
 #include "rt/solver.h"
 #include "stages/stage.h"
 
@@ -73,7 +74,7 @@ static void write_image(const char *path, const rt_model *m, const rt_setup *s, 
     h5_attr_string(f, "boundary", m->boundary);
     if (s->mode == RT_MODE_LINE) {
         h5_attr_f64(f, "line_frequency", s->line->nu0);
-        h5_attr_f64(f, "molar_mass", s->line->mass / 1.66053906660e-27);
+        h5_attr_f64(f, "molar_mass", s->line->mass / RT_AMU);
     }
     provenance_write(f, "solve", params_text);
     h5_commit_partial(f, tmp, path);
