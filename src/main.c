@@ -61,7 +61,14 @@ static params *load_params(const stage *st, const char *path, int n_over, char *
     char *text = NULL;
     int rc = 0;
     if (log_rank() == 0) {
-        if (path) rc = params_parse_file(ps, path);
+        if (path && st->file_key) {
+            /* FILE is the stage's input, not a parameter file: it becomes section.key = FILE */
+            size_t n = strlen(st->file_key) + strlen(path) + 2;
+            char *assign = xmalloc(n);
+            snprintf(assign, n, "%s=%s", st->file_key, path);
+            rc = params_override(ps, assign);
+            free(assign);
+        } else if (path) rc = params_parse_file(ps, path);
         else rc = params_parse_text(ps, synobs_demo_par, "inputs/demo.par (embedded)");
         for (int i = 0; i < n_over && rc == 0; i++) rc = params_override(ps, over[i]);
         char who[64];
@@ -119,14 +126,14 @@ int main(int argc, char **argv)
         int status = 0;
         if (rank == 0) {
             if (help && st) {
-                printf("synobs %s: %s\n\nusage: synobs %s PARAMS [-P section.key=value ...] [--quiet]\n", st->name,
-                       st->summary, st->name);
+                printf("synobs %s: %s\n\nusage: synobs %s %s [-P section.key=value ...] [--quiet]\n", st->name,
+                       st->summary, st->name, st->file_key ? "FILE" : "PARAMS");
                 params_print_help(stage_all_params(), st == &stage_campaign ? stage_all_sections() : st->sections);
             } else if (help && !stage_name) usage();
             else {
                 if (bad) fprintf(stderr, "synobs: error: unknown option '%s' ('synobs --help' lists the usage)\n", argv[bad]);
                 else if (stage_name && !st) fprintf(stderr, "synobs: error: unknown stage '%s' ('synobs --help' lists the stages)\n", stage_name);
-                else if (stage_name) fprintf(stderr, "synobs: error: stage %s needs a parameter file ('synobs %s --help')\n", stage_name, stage_name);
+                else if (stage_name) fprintf(stderr, "synobs: error: stage %s needs %s ('synobs %s --help')\n", stage_name, st->file_key ? "a FILE" : "a parameter file", stage_name);
                 else usage();
                 status = stage_name || bad ? 2 : 0;
             }

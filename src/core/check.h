@@ -55,6 +55,15 @@ _Noreturn void stdio_fail(const char *path, const char *file, int line, const ch
                          "plan creation returned NULL: %s", #plan);            \
     } while (0)
 
+/** For oneDNN calls (status dnnl_success = 0); a failure here is a bug or an unsupported shape. */
+#define DNNL_CHECK(call)                                                       \
+    do {                                                                       \
+        int dnnl_rc_ = (int)(call);                                            \
+        if (dnnl_rc_ != 0)                                                     \
+            synobs_fatal(__FILE__, __LINE__, "oneDNN", "the layer's shape or layout is not supported", \
+                         "status %d from %s", dnnl_rc_, #call);               \
+    } while (0)
+
 /** malloc that ends the run when memory runs out. */
 void *xmalloc_at(size_t bytes, const char *file, int line);
 void *xcalloc_at(size_t n, size_t size, const char *file, int line);

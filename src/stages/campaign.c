@@ -57,4 +57,4 @@ static int campaign_run(const params *ps, const char *params_text)
 }
 
 const stage stage_campaign = {"campaign", "run the stages listed in [campaign] stages, in order (no file: the demo)",
-                              campaign_params, campaign_sections, campaign_run};
+                              campaign_params, campaign_sections, campaign_run, NULL};

@@ -217,4 +217,4 @@ static int generate_run(const params *ps, const char *params_text)
 }
 
 const stage stage_generate = {"generate", "the RT-emulator dataset: wind models x views, solved, sharded HDF5 (COEmuNet layout)",
-                              generate_params, generate_sections, generate_run};
+                              generate_params, generate_sections, generate_run, NULL};

@@ -154,4 +154,4 @@ static int solve_run(const params *ps, const char *params_text)
 }
 
 const stage stage_solve = {"solve", "image one model with the LTE line solver (or dust continuum); Pomme's numerics",
-                           solve_params, solve_sections, solve_run};
+                           solve_params, solve_sections, solve_run, NULL};

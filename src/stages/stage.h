@@ -15,6 +15,9 @@ typedef struct {
     const char *const *sections;    /**< sections it reads (NULL-terminated) */
     /** Runs on every rank after the parameters are checked; returns the exit status. */
     int (*run)(const params *ps, const char *params_text);
+    /** For stages run on a file rather than a parameter file (`synobs verify-golden FILE`): the
+     * "section.key" that receives the command line's FILE; NULL for parameter-file stages. */
+    const char *file_key;
 } stage;
 
 /** NULL-terminated list of every stage. */
@@ -25,6 +28,6 @@ const param_decl *const *stage_all_params(void);
 /** NULL-terminated list of every stage's own section (what a campaign file may hold). */
 const char *const *stage_all_sections(void);
 
-extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign;
+extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign, stage_verify_golden;
 
 #endif

@@ -318,4 +318,4 @@ static int stats_run(const params *ps, const char *params_text)
 }
 
 const stage stage_stats = {"stats", "global statistics of a dataset split across ranks (moments, min/max, exact median)",
-                           stats_params, stats_sections, stats_run};
+                           stats_params, stats_sections, stats_run, NULL};

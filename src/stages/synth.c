@@ -120,4 +120,4 @@ static int synth_run(const params *ps, const char *params_text)
 }
 
 const stage stage_synth = {"synth", "a seeded synthetic dataset in the COEmuNet layout (benchmarks, tests, demo)",
-                           synth_params, synth_sections, synth_run};
+                           synth_params, synth_sections, synth_run, NULL};

@@ -1,0 +1,453 @@
+/**
+ * @file ops_dnnl.c
+ * @brief The CPU backend: every numerical layer on oneDNN (v2 C API).
+ *
+ * Primitives are made once per node and batch size (on first use) and kept until the batch size
+ * changes. Tensors stay in the plain NCDHW layout between layers: the graph's memory ops, the
+ * loss and the tests read them directly; oneDNN's convolutions reorder internally where their
+ * kernels want blocked data.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "core/check.h"
+#include "nn/graph.h"
+#include "nn/ops.h"
+
+typedef struct {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+} dnnl_state;
+
+/* Per node: forward primitives (training / inference), backward ones, and the max-pool workspace. */
+typedef struct {
+    dnnl_primitive_desc_t fwd_pd, infer_pd;
+    dnnl_primitive_t fwd, infer, bwd_data, bwd_weights;
+    void *workspace;
+} dnnl_node;
+
+void nn_dnnl_engine_init(nn_graph *g)
+{
+    dnnl_state *st = xcalloc(1, sizeof *st);
+    DNNL_CHECK(dnnl_engine_create(&st->engine, dnnl_cpu, 0));
+    DNNL_CHECK(dnnl_stream_create(&st->stream, st->engine, dnnl_stream_default_flags));
+    g->engine = st;
+}
+
+void nn_dnnl_engine_free(nn_graph *g)
+{
+    dnnl_state *st = g->engine;
+    if (!st) return;
+    dnnl_stream_destroy(st->stream);
+    dnnl_engine_destroy(st->engine);
+    free(st);
+    g->engine = NULL;
+}
+
+void nn_dnnl_node_release(nn_node *n)
+{
+    dnnl_node *d = n->impl;
+    if (!d) return;
+    if (d->fwd) dnnl_primitive_destroy(d->fwd);
+    if (d->infer) dnnl_primitive_destroy(d->infer);
+    if (d->bwd_data) dnnl_primitive_destroy(d->bwd_data);
+    if (d->bwd_weights) dnnl_primitive_destroy(d->bwd_weights);
+    if (d->fwd_pd) dnnl_primitive_desc_destroy(d->fwd_pd);
+    if (d->infer_pd) dnnl_primitive_desc_destroy(d->infer_pd);
+    free(d->workspace);
+    free(d);
+    n->impl = NULL;
+}
+
+/* ---- descriptors ---- */
+
+static dnnl_memory_desc_t md_plain(int ndims, const dnnl_dims_t dims)
+{
+    static const dnnl_format_tag_t tag[] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc,
+                                            dnnl_abcd, dnnl_abcde};
+    dnnl_memory_desc_t md;
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&md, ndims, dims, dnnl_f32, tag[ndims]));
+    return md;
+}
+
+/* (B, C, D, H, W) activations. */
+static dnnl_memory_desc_t md_act(int batch, nn_dims s)
+{
+    dnnl_dims_t dims = {batch, s.c, s.d, s.h, s.w};
+    return md_plain(5, dims);
+}
+
+static dnnl_memory_desc_t md_vec(int n)
+{
+    dnnl_dims_t dims = {n};
+    return md_plain(1, dims);
+}
+
+typedef struct {
+    int arg;
+    const dnnl_memory_desc_t *md;
+    const void *ptr;
+} marg;
+
+static void execute(const nn_graph *g, dnnl_primitive_t p, int nargs, const marg *a)
+{
+    const dnnl_state *st = g->engine;
+    dnnl_exec_arg_t args[12];
+    for (int i = 0; i < nargs; i++) {
+        args[i].arg = a[i].arg;
+        DNNL_CHECK(dnnl_memory_create(&args[i].memory, a[i].md, st->engine, (void *)a[i].ptr));
+    }
+    DNNL_CHECK(dnnl_primitive_execute(p, st->stream, nargs, args));
+    DNNL_CHECK(dnnl_stream_wait(st->stream));
+    for (int i = 0; i < nargs; i++) dnnl_memory_destroy(args[i].memory);
+}
+
+static dnnl_primitive_t make(const void *desc, const nn_graph *g, dnnl_primitive_desc_t hint,
+                             dnnl_primitive_desc_t *keep_pd)
+{
+    const dnnl_state *st = g->engine;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t p;
+    DNNL_CHECK(dnnl_primitive_desc_create(&pd, desc, NULL, st->engine, hint));
+    DNNL_CHECK(dnnl_primitive_create(&p, pd));
+    if (keep_pd) *keep_pd = pd;
+    else dnnl_primitive_desc_destroy(pd);
+    return p;
+}
+
+static dnnl_node *impl_of(nn_node *n)
+{
+    if (!n->impl) n->impl = xcalloc(1, sizeof(dnnl_node));
+    return n->impl;
+}
+
+/* Right padding that makes oneDNN's output extent equal ours (floor division). */
+static void conv_padding(const nn_node *n, nn_dims x, dnnl_dims_t strides, dnnl_dims_t kernel,
+                         dnnl_dims_t pl, dnnl_dims_t pr)
+{
+    int in[3] = {x.d, x.h, x.w}, out[3] = {n->out.d, n->out.h, n->out.w};
+    for (int a = 0; a < 3; a++) {
+        strides[a] = n->op == NN_MAXPOOL ? n->k[a] : n->s[a];
+        kernel[a] = n->k[a];
+        pl[a] = n->op == NN_MAXPOOL ? 0 : n->p[a];
+        pr[a] = (dnnl_dim_t)(out[a] - 1) * strides[a] + kernel[a] - in[a] - pl[a];
+    }
+}
+
+/* ---- forward ---- */
+
+static void conv_forward(nn_graph *g, nn_node *n)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
+    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(n->out.c);
+    if (!d->fwd) {
+        dnnl_dims_t s, k, pl, pr;
+        conv_padding(n, in->out, s, k, pl, pr);
+        dnnl_convolution_desc_t cd;
+        DNNL_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct,
+                                                      &src, &wei, &bias, &dst, s, pl, pr));
+        d->fwd = make(&cd, g, NULL, &d->fwd_pd);
+    }
+    marg a[] = {{DNNL_ARG_SRC, &src, in->y},
+                {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
+                {DNNL_ARG_BIAS, &bias, g->params + g->tensors[n->bias].offset},
+                {DNNL_ARG_DST, &dst, n->y}};
+    execute(g, d->fwd, 4, a);
+}
+
+static void bn_forward(nn_graph *g, nn_node *n, bool training)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t data = md_act(g->batch, n->out), vec = md_vec(n->out.c);
+    const float *gamma = g->params + g->tensors[n->weight].offset;
+    const float *beta = g->params + g->tensors[n->bias].offset;
+    unsigned flags = dnnl_use_scale | dnnl_use_shift;
+    if (training) {
+        if (!d->fwd) {
+            dnnl_batch_normalization_desc_t bd;
+            DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_training, &data, g->bn_eps, flags));
+            d->fwd = make(&bd, g, NULL, &d->fwd_pd);
+        }
+        marg a[] = {{DNNL_ARG_SRC, &data, in->y},   {DNNL_ARG_DST, &data, n->y},
+                    {DNNL_ARG_SCALE, &vec, gamma},  {DNNL_ARG_SHIFT, &vec, beta},
+                    {DNNL_ARG_MEAN, &vec, n->mean}, {DNNL_ARG_VARIANCE, &vec, n->var}};
+        execute(g, d->fwd, 6, a);
+    } else {
+        if (!d->infer) {
+            dnnl_batch_normalization_desc_t bd;
+            DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &data, g->bn_eps,
+                                                                  flags | dnnl_use_global_stats));
+            d->infer = make(&bd, g, NULL, NULL);
+        }
+        const float *rm = g->buffers + n->running;
+        marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y},
+                    {DNNL_ARG_SCALE, &vec, gamma}, {DNNL_ARG_SHIFT, &vec, beta},
+                    {DNNL_ARG_MEAN, &vec, rm},    {DNNL_ARG_VARIANCE, &vec, rm + n->out.c}};
+        execute(g, d->infer, 6, a);
+    }
+}
+
+static dnnl_alg_kind_t eltwise_alg(const nn_node *n)
+{
+    return n->op == NN_RELU ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_tanh_use_dst_for_bwd;
+}
+
+static void eltwise_forward(nn_graph *g, nn_node *n)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t data = md_act(g->batch, n->out);
+    if (!d->fwd) {
+        dnnl_eltwise_desc_t ed;
+        DNNL_CHECK(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_training, eltwise_alg(n), &data, 0.0f, 0.0f));
+        d->fwd = make(&ed, g, NULL, &d->fwd_pd);
+    }
+    marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y}};
+    execute(g, d->fwd, 2, a);
+}
+
+static void pool_forward(nn_graph *g, nn_node *n, bool training)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    dnnl_dims_t s, k, pl, pr, dil = {0, 0, 0};
+    conv_padding(n, in->out, s, k, pl, pr);
+    if (training) {
+        if (!d->fwd) {
+            dnnl_pooling_v2_desc_t pd;
+            DNNL_CHECK(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_training, dnnl_pooling_max, &src, &dst,
+                                                         s, k, dil, pl, pr));
+            d->fwd = make(&pd, g, NULL, &d->fwd_pd);
+            const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
+            d->workspace = xmalloc(dnnl_memory_desc_get_size(ws));
+        }
+        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
+        marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}, {DNNL_ARG_WORKSPACE, ws, d->workspace}};
+        execute(g, d->fwd, 3, a);
+    } else {
+        if (!d->infer) {
+            dnnl_pooling_v2_desc_t pd;
+            DNNL_CHECK(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, dnnl_pooling_max, &src, &dst,
+                                                         s, k, dil, pl, pr));
+            d->infer = make(&pd, g, NULL, NULL);
+        }
+        marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}};
+        execute(g, d->infer, 2, a);
+    }
+}
+
+static void upsample_factors(const nn_node *n, float f[3])
+{
+    for (int a = 0; a < 3; a++) f[a] = (float)n->k[a];
+}
+
+static void upsample_forward(nn_graph *g, nn_node *n)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    if (!d->fwd) {
+        float f[3];
+        upsample_factors(n, f);
+        dnnl_resampling_desc_t rd;
+        DNNL_CHECK(dnnl_resampling_forward_desc_init(&rd, dnnl_forward_training, dnnl_resampling_nearest, f, &src, &dst));
+        d->fwd = make(&rd, g, NULL, &d->fwd_pd);
+    }
+    marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}};
+    execute(g, d->fwd, 2, a);
+}
+
+static void linear_descs(const nn_graph *g, const nn_node *n, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
+                         dnnl_memory_desc_t *bias, dnnl_memory_desc_t *dst)
+{
+    int in = (int)nn_sample(g->nodes[n->in[0]].out);
+    dnnl_dims_t sd = {g->batch, in}, wd = {n->out.c, in}, dd = {g->batch, n->out.c};
+    *src = md_plain(2, sd);
+    *wei = md_plain(2, wd);
+    *bias = md_vec(n->out.c);
+    *dst = md_plain(2, dd);
+}
+
+static void linear_forward(nn_graph *g, nn_node *n)
+{
+    dnnl_node *d = impl_of(n);
+    dnnl_memory_desc_t src, wei, bias, dst;
+    linear_descs(g, n, &src, &wei, &bias, &dst);
+    if (!d->fwd) {
+        dnnl_inner_product_desc_t id;
+        DNNL_CHECK(dnnl_inner_product_forward_desc_init(&id, dnnl_forward_training, &src, &wei, &bias, &dst));
+        d->fwd = make(&id, g, NULL, &d->fwd_pd);
+    }
+    marg a[] = {{DNNL_ARG_SRC, &src, g->nodes[n->in[0]].y},
+                {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
+                {DNNL_ARG_BIAS, &bias, g->params + g->tensors[n->bias].offset},
+                {DNNL_ARG_DST, &dst, n->y}};
+    execute(g, d->fwd, 4, a);
+}
+
+void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training)
+{
+    switch (n->op) {
+    case NN_CONV: conv_forward(g, n); break;
+    case NN_BN: bn_forward(g, n, training); break;
+    case NN_RELU:
+    case NN_TANH: eltwise_forward(g, n); break;
+    case NN_MAXPOOL: pool_forward(g, n, training); break;
+    case NN_UPSAMPLE: upsample_forward(g, n); break;
+    case NN_LINEAR: linear_forward(g, n); break;
+    default: synobs_fatal(__FILE__, __LINE__, "nn", "a graph bug", "op %d is not a numerical op", (int)n->op);
+    }
+}
+
+/* ---- backward ---- */
+
+static void conv_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
+    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(n->out.c);
+    dnnl_dims_t s, k, pl, pr;
+    conv_padding(n, in->out, s, k, pl, pr);
+    if (!d->bwd_weights) {
+        dnnl_convolution_desc_t cd;
+        DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wei, &bias,
+                                                               &dst, s, pl, pr));
+        d->bwd_weights = make(&cd, g, d->fwd_pd, NULL);
+    }
+    marg aw[] = {{DNNL_ARG_SRC, &src, in->y},
+                 {DNNL_ARG_DIFF_DST, &dst, n->dy},
+                 {DNNL_ARG_DIFF_WEIGHTS, &wei, g->grads + g->tensors[n->weight].offset},
+                 {DNNL_ARG_DIFF_BIAS, &bias, g->grads + g->tensors[n->bias].offset}};
+    execute(g, d->bwd_weights, 4, aw);
+    if (!dx) return;
+    if (!d->bwd_data) {
+        dnnl_convolution_desc_t cd;
+        DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &wei, &dst, s, pl, pr));
+        d->bwd_data = make(&cd, g, d->fwd_pd, NULL);
+    }
+    marg ad[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy},
+                 {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
+                 {DNNL_ARG_DIFF_SRC, &src, dx}};
+    execute(g, d->bwd_data, 3, ad);
+}
+
+static void bn_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t data = md_act(g->batch, n->out), vec = md_vec(n->out.c);
+    if (!d->bwd_data) {
+        dnnl_batch_normalization_desc_t bd;
+        DNNL_CHECK(dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, &data, &data, g->bn_eps,
+                                                               dnnl_use_scale | dnnl_use_shift));
+        d->bwd_data = make(&bd, g, d->fwd_pd, NULL);
+    }
+    /* oneDNN always computes diff_src here; a node that needs none still has its scratch. */
+    float *target = dx ? dx : g->scratch;
+    marg a[] = {{DNNL_ARG_SRC, &data, in->y},
+                {DNNL_ARG_MEAN, &vec, n->mean},
+                {DNNL_ARG_VARIANCE, &vec, n->var},
+                {DNNL_ARG_DIFF_DST, &data, n->dy},
+                {DNNL_ARG_SCALE, &vec, g->params + g->tensors[n->weight].offset},
+                {DNNL_ARG_SHIFT, &vec, g->params + g->tensors[n->bias].offset},
+                {DNNL_ARG_DIFF_SRC, &data, target},
+                {DNNL_ARG_DIFF_SCALE, &vec, g->grads + g->tensors[n->weight].offset},
+                {DNNL_ARG_DIFF_SHIFT, &vec, g->grads + g->tensors[n->bias].offset}};
+    execute(g, d->bwd_data, 9, a);
+}
+
+static void eltwise_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    dnnl_memory_desc_t data = md_act(g->batch, n->out);
+    if (!d->bwd_data) {
+        dnnl_eltwise_desc_t ed;
+        DNNL_CHECK(dnnl_eltwise_backward_desc_init(&ed, eltwise_alg(n), &data, &data, 0.0f, 0.0f));
+        d->bwd_data = make(&ed, g, d->fwd_pd, NULL);
+    }
+    marg a[] = {{DNNL_ARG_DIFF_DST, &data, n->dy}, {DNNL_ARG_DST, &data, n->y}, {DNNL_ARG_DIFF_SRC, &data, dx}};
+    execute(g, d->bwd_data, 3, a);
+}
+
+static void pool_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    if (!d->bwd_data) {
+        dnnl_dims_t s, k, pl, pr, dil = {0, 0, 0};
+        conv_padding(n, in->out, s, k, pl, pr);
+        dnnl_pooling_v2_desc_t pd;
+        DNNL_CHECK(dnnl_pooling_v2_backward_desc_init(&pd, dnnl_pooling_max, &src, &dst, s, k, dil, pl, pr));
+        d->bwd_data = make(&pd, g, d->fwd_pd, NULL);
+    }
+    const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
+    marg a[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy}, {DNNL_ARG_WORKSPACE, ws, d->workspace}, {DNNL_ARG_DIFF_SRC, &src, dx}};
+    execute(g, d->bwd_data, 3, a);
+}
+
+static void upsample_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
+    if (!d->bwd_data) {
+        float f[3];
+        upsample_factors(n, f);
+        dnnl_resampling_desc_t rd;
+        DNNL_CHECK(dnnl_resampling_backward_desc_init(&rd, dnnl_resampling_nearest, f, &src, &dst));
+        d->bwd_data = make(&rd, g, d->fwd_pd, NULL);
+    }
+    marg a[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy}, {DNNL_ARG_DIFF_SRC, &src, dx}};
+    execute(g, d->bwd_data, 2, a);
+}
+
+static void linear_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    dnnl_node *d = impl_of(n);
+    dnnl_memory_desc_t src, wei, bias, dst;
+    linear_descs(g, n, &src, &wei, &bias, &dst);
+    if (!d->bwd_weights) {
+        dnnl_inner_product_desc_t id;
+        DNNL_CHECK(dnnl_inner_product_backward_weights_desc_init(&id, &src, &wei, &bias, &dst));
+        d->bwd_weights = make(&id, g, d->fwd_pd, NULL);
+    }
+    marg aw[] = {{DNNL_ARG_SRC, &src, g->nodes[n->in[0]].y},
+                 {DNNL_ARG_DIFF_DST, &dst, n->dy},
+                 {DNNL_ARG_DIFF_WEIGHTS, &wei, g->grads + g->tensors[n->weight].offset},
+                 {DNNL_ARG_DIFF_BIAS, &bias, g->grads + g->tensors[n->bias].offset}};
+    execute(g, d->bwd_weights, 4, aw);
+    if (!dx) return;
+    if (!d->bwd_data) {
+        dnnl_inner_product_desc_t id;
+        DNNL_CHECK(dnnl_inner_product_backward_data_desc_init(&id, &src, &wei, &dst));
+        d->bwd_data = make(&id, g, d->fwd_pd, NULL);
+    }
+    marg ad[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy},
+                 {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
+                 {DNNL_ARG_DIFF_SRC, &src, dx}};
+    execute(g, d->bwd_data, 3, ad);
+}
+
+void nn_dnnl_node_backward(nn_graph *g, nn_node *n, float *dx)
+{
+    switch (n->op) {
+    case NN_CONV: conv_backward(g, n, dx); break;
+    case NN_BN: bn_backward(g, n, dx); break;
+    case NN_RELU:
+    case NN_TANH: if (dx) eltwise_backward(g, n, dx); break;
+    case NN_MAXPOOL: if (dx) pool_backward(g, n, dx); break;
+    case NN_UPSAMPLE: if (dx) upsample_backward(g, n, dx); break;
+    case NN_LINEAR: linear_backward(g, n, dx); break;
+    default: synobs_fatal(__FILE__, __LINE__, "nn", "a graph bug", "op %d is not a numerical op", (int)n->op);
+    }
+}

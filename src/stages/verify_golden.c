@@ -1,0 +1,348 @@
+/**
+ * @file verify_golden.c
+ * @brief `synobs verify-golden FILE`: compare synobs' COEmuNet with golden data written by an
+ * independent implementation (validation/coemunet_golden.py: PyTorch, numpy, scikit-image).
+ *
+ * Rebuilds the model the file describes, loads its initial weights, and compares (relative error
+ * in the 2-norm, ‖a − b‖/‖b‖): the training-mode output, the loss (and numpy's float64 loss),
+ * every parameter's gradient, the weights and BatchNorm running statistics after the file's Adam
+ * steps, and the eval-mode output; then the metrics on the file's image pairs. Every figure is
+ * printed; the exit status is 0 only when all are within tolerance.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "io/h5util.h"
+#include "io/nnweights.h"
+#include "mpi/collective.h"
+#include "nn/adam.h"
+#include "nn/coemunet.h"
+#include "nn/loss.h"
+#include "nn/metrics.h"
+#include "nn/preprocess.h"
+#include "stages/stage.h"
+
+static const param_decl verify_params[] = {
+    {"verify_golden", "golden", PARAM_STRING, NULL, 0, 0, NULL, "",
+     "golden HDF5 file from validation/coemunet_golden.py (the command line's FILE)"},
+    {"verify_golden", "backend", PARAM_CHOICE, "dnnl", 0, 0, "dnnl|reference", "",
+     "layer backend to check: oneDNN (the CPU engine) or the plain-C reference layers"},
+    {"verify_golden", "tolerance", PARAM_REAL, "1e-4", 0, 1, NULL, "",
+     "largest relative error (2-norm) accepted for outputs, loss, gradients and stepped weights"},
+    {"verify_golden", "steps_tolerance", PARAM_REAL, "1e-3", 0, 1, NULL, "",
+     "largest relative error accepted for the whole weight vector after the Adam steps: Adam moves each weight by "
+     "about lr whatever the size of its gradient, so gradient differences at rounding level grow (Adam alone, on "
+     "identical gradients, is checked at 'tolerance')"},
+    {"verify_golden", "metric_tolerance", PARAM_REAL, "1e-6", 0, 1, NULL, "",
+     "largest relative error accepted for MaxRel, ZNCC and SSIM against numpy / scikit-image"},
+    {"verify_golden", "threads", PARAM_INT, "0", 0, 1024, NULL, "", "threads (0: OpenMP's default)"},
+    PARAM_END};
+static const char *const verify_sections[] = {"verify_golden", NULL};
+
+typedef struct {
+    double tolerance, steps_tolerance;
+    int checked, failed;
+    double worst;
+    char worst_name[192];
+} tally;
+
+static double rel_err(const float *a, const float *b, size_t n, double *norm_b)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = (double)a[i] - b[i];
+        d += e * e;
+        s += (double)b[i] * b[i];
+    }
+    *norm_b = sqrt(s);
+    return s > 0 ? sqrt(d / s) : sqrt(d);
+}
+
+static void report(tally *t, const char *name, double err, double tol, bool quiet_if_ok)
+{
+    bool ok = err <= tol;
+    t->checked++;
+    if (!ok) t->failed++;
+    if (err > t->worst) {
+        t->worst = err;
+        snprintf(t->worst_name, sizeof t->worst_name, "%s", name);
+    }
+    if (!ok || !quiet_if_ok) printf("  %-44s rel err %.3e  %s\n", name, err, ok ? "ok" : "FAIL");
+}
+
+/* Read a float dataset of exactly n values; -1 with an input error otherwise. */
+static int read_floats(hid_t f, const char *path, const char *name, size_t n, float *out)
+{
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return error_set("%s: no dataset '%s'", path, name);
+    hid_t d = H5Dopen(f, name, H5P_DEFAULT), sp = H5Dget_space(d);
+    hssize_t count = H5Sget_simple_extent_npoints(sp);
+    int rc = 0;
+    if (count != (hssize_t)n) rc = error_set("%s: dataset '%s' has %lld values, expected %zu", path, name, (long long)count, n);
+    else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        rc = h5_input_error(path, "cannot read '%s'", name);
+    H5Sclose(sp);
+    H5Dclose(d);
+    return rc;
+}
+
+static int read_attr_int(hid_t f, const char *path, const char *name, int *v)
+{
+    double x;
+    if (h5_attr_read_f64(f, name, &x) != 0) return error_set("%s: no attribute '%s'", path, name);
+    *v = (int)x;
+    return 0;
+}
+
+/* Compare every tensor of a group with the graph's array laid out the same way. */
+/*
+ * Compare the tensors of a group with the graph's array laid out the same way.
+ * Gradients (per_tensor): each tensor must be within tolerance. A conv bias ahead of training-mode
+ * BatchNorm has a gradient that is zero but for rounding; its error is measured against the
+ * gradient scale of the whole model (grad_scale) instead of its own vanishing norm.
+ * Weights after the steps and running statistics: the whole vector must be within tolerance. Adam
+ * moves every weight by about ±lr whatever its gradient's size, so a tensor whose gradient is a
+ * near-cancelling sum (BatchNorm shifts ahead of another BatchNorm, which removes them) has no
+ * well-defined relative error of its own; the worst tensor is printed for information.
+ */
+static int compare_group(hid_t f, const char *path, const char *group, const nn_graph *g, nn_h5_kind kind,
+                         const float *mine, tally *t, bool per_tensor, double grad_scale)
+{
+    size_t n = kind == NN_H5_PARAMS ? g->nparams : g->nbuffers;
+    float *ref = xmalloc(n * sizeof *ref);
+    if (nn_h5_read(f, path, group, g, kind, ref) != 0) {
+        free(ref);
+        return -1;
+    }
+    double worst = 0, nb;
+    char worst_name[192] = "";
+    for (int i = 0; kind == NN_H5_PARAMS && i < g->ntensors; i++) {
+        const nn_tensor *te = &g->tensors[i];
+        double e = rel_err(mine + te->offset, ref + te->offset, te->count, &nb);
+        if (grad_scale > 0 && nb < 1e-6 * grad_scale) e = e * nb / grad_scale;
+        if (per_tensor) {
+            char name[192];
+            snprintf(name, sizeof name, "%s/%s", group, te->name);
+            report(t, name, e, t->tolerance, true);
+        }
+        if (e >= worst) {
+            worst = e;
+            snprintf(worst_name, sizeof worst_name, "%s", te->name);
+        }
+    }
+    if (per_tensor)
+        printf("  %-44s rel err %.3e  (worst of %d tensors: %s)\n", group, worst, g->ntensors, worst_name);
+    else {
+        char name[192];
+        snprintf(name, sizeof name, "%s (whole vector)", group);
+        report(t, name, rel_err(mine, ref, n, &nb), t->steps_tolerance, false);
+        if (kind == NN_H5_PARAMS)
+            printf("  %-44s rel err %.3e  (largest per tensor, for information: %s)\n", "", worst, worst_name);
+    }
+    free(ref);
+    return 0;
+}
+
+static int verify(const char *path, nn_backend backend, double tol, double steps_tol, double metric_tol)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return h5_input_error(path, "cannot open as HDF5");
+    int G = 0, F = 0, B = 0, steps = 0, rc = 0;
+    double lr, b1, b2, eps, wd, lambda, nref;
+    if (read_attr_int(f, path, "grid", &G) || read_attr_int(f, path, "channels", &F) ||
+        read_attr_int(f, path, "batch", &B) || read_attr_int(f, path, "steps", &steps)) {
+        H5Fclose(f);
+        return -1;
+    }
+    if (h5_attr_read_f64(f, "lr", &lr) || h5_attr_read_f64(f, "beta1", &b1) || h5_attr_read_f64(f, "beta2", &b2) ||
+        h5_attr_read_f64(f, "eps", &eps) || h5_attr_read_f64(f, "weight_decay", &wd) ||
+        h5_attr_read_f64(f, "loss_lambda", &lambda) || h5_attr_read_f64(f, "n_parameters", &nref)) {
+        H5Fclose(f);
+        return error_set("%s: missing one of the attributes lr, beta1, beta2, eps, weight_decay, loss_lambda, n_parameters", path);
+    }
+    nn_graph g;
+    nn_graph_init(&g, backend);
+    coemunet_config cfg = {G, F, false, true};
+    if (coemunet_build(&g, &cfg) != 0) {
+        nn_graph_free(&g);
+        H5Fclose(f);
+        return error_set("%s: %s", path, error_message());
+    }
+    nn_graph_finalize(&g);
+    tally t = {tol, steps_tol, 0, 0, 0, ""};
+    printf("COEmuNet G=%d F=%d: %zu parameters (spec formula %zu, golden file %.0f), batch %d, backend %s\n", G, F,
+           g.nparams, coemunet_expected_params(&cfg), nref, B, backend == NN_BACKEND_DNNL ? "oneDNN" : "reference");
+    if (g.nparams != coemunet_expected_params(&cfg) || g.nparams != (size_t)nref) {
+        t.failed++;
+        printf("  parameter count                              FAIL\n");
+    }
+    nn_graph_set_batch(&g, B);
+    const size_t nin = (size_t)B * 3 * G * G * G, nout = (size_t)B * F * G * G;
+    float *x = xmalloc(nin * sizeof *x), *y = xmalloc(nout * sizeof *y), *ref = xmalloc(nout * sizeof *ref);
+    float *dy = xmalloc(nout * sizeof *dy);
+    nn_loss loss;
+    nn_loss_init(&loss, B * F, G, G, lambda);
+    nn_adam adam;
+    nn_adam_init(&adam, g.nparams, lr, b1, b2, eps, wd);
+    if (nn_h5_read(f, path, "params_initial", &g, NN_H5_PARAMS, g.params) || nn_h5_read(f, path, "buffers_initial", &g, NN_H5_BUFFERS, g.buffers) ||
+        read_floats(f, path, "input", nin, x) || read_floats(f, path, "target", nout, y)) {
+        rc = -1;
+        goto done;
+    }
+    double t0 = clock_now();
+    for (int step = 0; step < steps; step++) {
+        const float *out = nn_forward(&g, x, true);
+        nn_loss_value lv = nn_loss_eval(&loss, out, y, dy);
+        nn_backward(&g, dy);
+        if (step == 0) {
+            double nb;
+            float lref[3], lnp;
+            if (read_floats(f, path, "output", nout, ref) || read_floats(f, path, "loss", 1, lref) ||
+                read_floats(f, path, "loss_mse", 1, lref + 1) || read_floats(f, path, "loss_freq", 1, lref + 2) ||
+                read_floats(f, path, "loss_numpy", 1, &lnp)) {
+                rc = -1;
+                goto done;
+            }
+            report(&t, "output (training mode)", rel_err(out, ref, nout, &nb), tol, false);
+            report(&t, "loss", fabs(lv.total - lref[0]) / fabs(lref[0]), tol, false);
+            report(&t, "loss MSE term", fabs(lv.mse - lref[1]) / fabs(lref[1]), tol, false);
+            report(&t, "loss frequency term", fabs(lv.freq - lref[2]) / fabs(lref[2]), tol, false);
+            report(&t, "loss vs numpy.fft (float64)", fabs(lv.total - lnp) / fabs(lnp), tol, false);
+            double gscale = 0;
+            for (size_t i = 0; i < g.nparams; i++) gscale += (double)g.grads[i] * g.grads[i];
+            if (compare_group(f, path, "grads", &g, NN_H5_PARAMS, g.grads, &t, true, sqrt(gscale / g.ntensors))) {
+                rc = -1;
+                goto done;
+            }
+        }
+        nn_adam_step(&adam, g.params, g.grads);
+    }
+    double train_s = clock_now() - t0;
+    {
+        /* Adam alone: one step from the initial weights with the golden's own gradients. */
+        nn_adam one;
+        nn_adam_init(&one, g.nparams, lr, b1, b2, eps, wd);
+        float *p0 = xmalloc(g.nparams * sizeof *p0), *g0 = xmalloc(g.nparams * sizeof *g0);
+        int bad = nn_h5_read(f, path, "params_initial", &g, NN_H5_PARAMS, p0) || nn_h5_read(f, path, "grads", &g, NN_H5_PARAMS, g0);
+        if (!bad) nn_adam_step(&one, p0, g0);
+        if (!bad) bad = compare_group(f, path, "params_step1", &g, NN_H5_PARAMS, p0, &t, true, 0);
+        nn_adam_free(&one);
+        free(p0);
+        free(g0);
+        if (bad) {
+            rc = -1;
+            goto done;
+        }
+    }
+    if (compare_group(f, path, "params_after", &g, NN_H5_PARAMS, g.params, &t, false, 0) ||
+        compare_group(f, path, "buffers_after", &g, NN_H5_BUFFERS, g.buffers, &t, false, 0)) {
+        rc = -1;
+        goto done;
+    }
+    {
+        const float *out = nn_forward(&g, x, false);
+        double nb;
+        if (read_floats(f, path, "output_eval", nout, ref)) {
+            rc = -1;
+            goto done;
+        }
+        report(&t, "output (eval mode, after the steps)", rel_err(out, ref, nout, &nb), tol, false);
+    }
+    printf("  (%d training steps of batch %d took %.2f s)\n", steps, B, train_s);
+
+    /* Metrics against numpy and scikit-image. */
+    if (H5Lexists(f, "metrics", H5P_DEFAULT) > 0) {
+        hid_t m = H5Gopen(f, "metrics", H5P_DEFAULT);
+        hid_t d = H5Dopen(m, "prediction", H5P_DEFAULT), sp = H5Dget_space(d);
+        hsize_t dims[4];
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        H5Dclose(d);
+        int n = (int)dims[0], mf = (int)dims[1], mh = (int)dims[2], mw = (int)dims[3];
+        size_t img = (size_t)mh * mw, total = (size_t)n * mf * img;
+        float *p = xmalloc(total * sizeof *p), *tt = xmalloc(total * sizeof *tt);
+        double want_maxrel, want_zncc, want_ssim;
+        if (read_floats(m, path, "prediction", total, p) || read_floats(m, path, "target", total, tt) ||
+            h5_attr_read_f64(m, "maxrel_median_percent", &want_maxrel) || h5_attr_read_f64(m, "zncc", &want_zncc) ||
+            h5_attr_read_f64(m, "ssim", &want_ssim)) {
+            rc = error_set("%s: incomplete group 'metrics'", path);
+        } else {
+            nn_norm nm = nn_norm_published();
+            double *ip = xmalloc(total * sizeof *ip), *it = xmalloc(total * sizeof *it), *per = xmalloc((size_t)n * sizeof *per);
+            nn_denorm_intensity(&nm, total, p, ip);
+            nn_denorm_intensity(&nm, total, tt, it);
+            for (int b = 0; b < n; b++) per[b] = metric_maxrel_sample(ip + (size_t)b * mf * img, it + (size_t)b * mf * img, mf, mh, mw);
+            double maxrel = metric_median(per, (size_t)n);
+            double zncc = metric_zncc(p, tt, n, mf, mh, mw), ssim = metric_ssim(p, tt, n, mf, mh, mw);
+            printf("  MaxRel %.6f %% (numpy %.6f), ZNCC %.8f (numpy %.8f), SSIM %.8f (numpy %.8f)\n", maxrel, want_maxrel,
+                   zncc, want_zncc, ssim, want_ssim);
+            report(&t, "MaxRel vs numpy", fabs(maxrel - want_maxrel) / want_maxrel, metric_tol, false);
+            report(&t, "ZNCC vs numpy", fabs(zncc - want_zncc) / want_zncc, metric_tol, false);
+            report(&t, "SSIM vs numpy (torchmetrics conventions)", fabs(ssim - want_ssim) / want_ssim, metric_tol, false);
+            /* scikit-image's map agrees where no padding is involved (it pads by repeating the edge) */
+            float *sk = xmalloc((size_t)n * img * sizeof *sk);
+            double *map = xmalloc(img * sizeof *map), worst = 0;
+            if (read_floats(m, path, "ssim_map_skimage_channel0", (size_t)n * img, sk) == 0) {
+                for (int b = 0; b < n; b++) {
+                    double lo = INFINITY, hi = -INFINITY;
+                    for (int bb = 0; bb < n; bb++)
+                        for (size_t j = 0; j < img; j++) {
+                            lo = fmin(lo, tt[(size_t)bb * mf * img + j]);
+                            hi = fmax(hi, tt[(size_t)bb * mf * img + j]);
+                        }
+                    metric_ssim_map(p + (size_t)b * mf * img, tt + (size_t)b * mf * img, mh, mw, hi - lo, map);
+                    for (int yy = 5; yy < mh - 5; yy++)
+                        for (int xx = 5; xx < mw - 5; xx++)
+                            worst = fmax(worst, fabs(map[(size_t)yy * mw + xx] - sk[(size_t)b * img + (size_t)yy * mw + xx]));
+                }
+                report(&t, "SSIM map vs scikit-image (interior, abs)", worst, metric_tol, false);
+            } else rc = -1;
+            free(sk);
+            free(map);
+            free(ip);
+            free(it);
+            free(per);
+        }
+        free(p);
+        free(tt);
+        H5Gclose(m);
+    }
+    printf("verify-golden: %d figures checked, %d outside tolerance; worst %.3e (%s)\n", t.checked, t.failed, t.worst,
+           t.worst_name);
+    if (rc == 0 && t.failed) rc = error_set("%s: %d of %d figures outside tolerance (worst %.3e, %s)", path, t.failed,
+                                            t.checked, t.worst, t.worst_name);
+done:
+    nn_adam_free(&adam);
+    nn_loss_free(&loss);
+    nn_graph_free(&g);
+    free(x);
+    free(y);
+    free(ref);
+    free(dy);
+    H5Fclose(f);
+    return rc;
+}
+
+static int verify_run(const params *ps, const char *params_text)
+{
+    (void)params_text;
+    int threads = (int)params_int(ps, "verify_golden", "threads");
+    if (threads > 0) omp_set_num_threads(threads);
+    nn_backend backend = strcmp(params_string(ps, "verify_golden", "backend"), "reference") == 0 ? NN_BACKEND_REFERENCE
+                                                                                                 : NN_BACKEND_DNNL;
+    int rc = 0;
+    if (log_rank() == 0)
+        rc = verify(params_string(ps, "verify_golden", "golden"), backend, params_real(ps, "verify_golden", "tolerance"),
+                    params_real(ps, "verify_golden", "steps_tolerance"), params_real(ps, "verify_golden", "metric_tolerance"));
+    collective_fail_if(rc != 0);
+    return 0;
+}
+
+const stage stage_verify_golden = {"verify-golden",
+                                   "compare COEmuNet (outputs, loss, gradients, Adam steps, metrics) with a golden file",
+                                   verify_params, verify_sections, verify_run, "verify_golden.golden"};
