@@ -243,25 +243,13 @@ static void pool_forward(nn_graph *g, nn_node *n, bool training)
     }
 }
 
-static void upsample_factors(const nn_node *n, float f[3])
-{
-    for (int a = 0; a < 3; a++) f[a] = (float)n->k[a];
-}
-
+/* Nearest upsampling is a copy (and its backward a 4-term sum): oneDNN 2.6's resampling crashed
+ * (SIGSEGV in its JIT code) on COEmuNet's decoder at batch 8, so this backend uses the reference. */
 static void upsample_forward(nn_graph *g, nn_node *n)
 {
-    dnnl_node *d = impl_of(n);
-    const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    if (!d->fwd) {
-        float f[3];
-        upsample_factors(n, f);
-        dnnl_resampling_desc_t rd;
-        DNNL_CHECK(dnnl_resampling_forward_desc_init(&rd, dnnl_forward_training, dnnl_resampling_nearest, f, &src, &dst));
-        d->fwd = make(&rd, g, NULL, &d->fwd_pd);
-    }
-    marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}};
-    execute(g, d->fwd, 2, a);
+    nn_dims x = g->nodes[n->in[0]].out;
+    x.n = g->batch;
+    nn_ref_upsample_forward(x, n->k, g->nodes[n->in[0]].y, n->y);
 }
 
 static void linear_descs(const nn_graph *g, const nn_node *n, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
@@ -397,18 +385,9 @@ static void pool_backward(nn_graph *g, nn_node *n, float *dx)
 
 static void upsample_backward(nn_graph *g, nn_node *n, float *dx)
 {
-    dnnl_node *d = impl_of(n);
-    const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    if (!d->bwd_data) {
-        float f[3];
-        upsample_factors(n, f);
-        dnnl_resampling_desc_t rd;
-        DNNL_CHECK(dnnl_resampling_backward_desc_init(&rd, dnnl_resampling_nearest, f, &src, &dst));
-        d->bwd_data = make(&rd, g, d->fwd_pd, NULL);
-    }
-    marg a[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy}, {DNNL_ARG_DIFF_SRC, &src, dx}};
-    execute(g, d->bwd_data, 2, a);
+    nn_dims x = g->nodes[n->in[0]].out;
+    x.n = g->batch;
+    nn_ref_upsample_backward(x, n->k, n->dy, dx);
 }
 
 static void linear_backward(nn_graph *g, nn_node *n, float *dx)
