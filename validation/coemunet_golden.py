@@ -239,7 +239,8 @@ def main():
             loss.backward()
             if step == 0:
                 f["output"] = out.detach().numpy()
-                f["loss"], f["loss_mse"], f["loss_freq"] = loss.item(), mse.item(), freq.item()
+                first_loss = loss.item()
+                f["loss"], f["loss_mse"], f["loss_freq"] = first_loss, mse.item(), freq.item()
                 f["loss_numpy"] = loss_numpy(out.detach().numpy(), y.numpy())
                 write_state(f, "grads", [(n, p.grad) for n, p in params])
             opt.step()
@@ -254,12 +255,7 @@ def main():
     import os
     os.replace(a.out + ".partial", a.out)
     print(f"coemunet_golden.py: wrote {a.out} (G={a.grid}, F={a.channels}, batch {a.batch}, seed {a.seed}, "
-          f"{sum(p.numel() for _, p in params)} parameters, loss {loss_numpy(f_out(a.out), y.numpy()):.6g})")
-
-
-def f_out(path):
-    with h5py.File(path, "r") as f:
-        return f["output"][...]
+          f"{sum(p.numel() for _, p in params)} parameters, loss {first_loss:.6g})")
 
 
 if __name__ == "__main__":

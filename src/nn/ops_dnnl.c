@@ -296,6 +296,28 @@ void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training)
 
 /* ---- backward ---- */
 
+/* Weight and bias gradients of a conv or linear node (the primitive is made by the caller). */
+static void run_backward_weights(nn_graph *g, nn_node *n, dnnl_primitive_t p, const dnnl_memory_desc_t *src,
+                                 const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
+                                 const dnnl_memory_desc_t *dst)
+{
+    marg a[] = {{DNNL_ARG_SRC, src, g->nodes[n->in[0]].y},
+                {DNNL_ARG_DIFF_DST, dst, n->dy},
+                {DNNL_ARG_DIFF_WEIGHTS, wei, g->grads + g->tensors[n->weight].offset},
+                {DNNL_ARG_DIFF_BIAS, bias, g->grads + g->tensors[n->bias].offset}};
+    execute(g, p, 4, a);
+}
+
+/* Input gradient of a conv or linear node. */
+static void run_backward_data(nn_graph *g, nn_node *n, dnnl_primitive_t p, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *dst, float *dx)
+{
+    marg a[] = {{DNNL_ARG_DIFF_DST, dst, n->dy},
+                {DNNL_ARG_WEIGHTS, wei, g->params + g->tensors[n->weight].offset},
+                {DNNL_ARG_DIFF_SRC, src, dx}};
+    execute(g, p, 3, a);
+}
+
 static void conv_backward(nn_graph *g, nn_node *n, float *dx)
 {
     dnnl_node *d = impl_of(n);
@@ -311,21 +333,14 @@ static void conv_backward(nn_graph *g, nn_node *n, float *dx)
                                                                &dst, s, pl, pr));
         d->bwd_weights = make(&cd, g, d->fwd_pd, NULL);
     }
-    marg aw[] = {{DNNL_ARG_SRC, &src, in->y},
-                 {DNNL_ARG_DIFF_DST, &dst, n->dy},
-                 {DNNL_ARG_DIFF_WEIGHTS, &wei, g->grads + g->tensors[n->weight].offset},
-                 {DNNL_ARG_DIFF_BIAS, &bias, g->grads + g->tensors[n->bias].offset}};
-    execute(g, d->bwd_weights, 4, aw);
+    run_backward_weights(g, n, d->bwd_weights, &src, &wei, &bias, &dst);
     if (!dx) return;
     if (!d->bwd_data) {
         dnnl_convolution_desc_t cd;
         DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &wei, &dst, s, pl, pr));
         d->bwd_data = make(&cd, g, d->fwd_pd, NULL);
     }
-    marg ad[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy},
-                 {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
-                 {DNNL_ARG_DIFF_SRC, &src, dx}};
-    execute(g, d->bwd_data, 3, ad);
+    run_backward_data(g, n, d->bwd_data, &src, &wei, &dst, dx);
 }
 
 static void bn_backward(nn_graph *g, nn_node *n, float *dx)
@@ -339,8 +354,9 @@ static void bn_backward(nn_graph *g, nn_node *n, float *dx)
                                                                dnnl_use_scale | dnnl_use_shift));
         d->bwd_data = make(&bd, g, d->fwd_pd, NULL);
     }
-    /* oneDNN always computes diff_src here; a node that needs none still has its scratch. */
-    float *target = dx ? dx : g->scratch;
+    /* oneDNN always computes diff_src here; a node whose input needs none writes it to a buffer of its own. */
+    if (!dx && !d->workspace) d->workspace = xmalloc((size_t)g->batch * nn_sample(n->out) * sizeof(float));
+    float *target = dx ? dx : d->workspace;
     marg a[] = {{DNNL_ARG_SRC, &data, in->y},
                 {DNNL_ARG_MEAN, &vec, n->mean},
                 {DNNL_ARG_VARIANCE, &vec, n->var},
@@ -400,21 +416,14 @@ static void linear_backward(nn_graph *g, nn_node *n, float *dx)
         DNNL_CHECK(dnnl_inner_product_backward_weights_desc_init(&id, &src, &wei, &bias, &dst));
         d->bwd_weights = make(&id, g, d->fwd_pd, NULL);
     }
-    marg aw[] = {{DNNL_ARG_SRC, &src, g->nodes[n->in[0]].y},
-                 {DNNL_ARG_DIFF_DST, &dst, n->dy},
-                 {DNNL_ARG_DIFF_WEIGHTS, &wei, g->grads + g->tensors[n->weight].offset},
-                 {DNNL_ARG_DIFF_BIAS, &bias, g->grads + g->tensors[n->bias].offset}};
-    execute(g, d->bwd_weights, 4, aw);
+    run_backward_weights(g, n, d->bwd_weights, &src, &wei, &bias, &dst);
     if (!dx) return;
     if (!d->bwd_data) {
         dnnl_inner_product_desc_t id;
         DNNL_CHECK(dnnl_inner_product_backward_data_desc_init(&id, &src, &wei, &dst));
         d->bwd_data = make(&id, g, d->fwd_pd, NULL);
     }
-    marg ad[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy},
-                 {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
-                 {DNNL_ARG_DIFF_SRC, &src, dx}};
-    execute(g, d->bwd_data, 3, ad);
+    run_backward_data(g, n, d->bwd_data, &src, &wei, &dst, dx);
 }
 
 void nn_dnnl_node_backward(nn_graph *g, nn_node *n, float *dx)

@@ -34,7 +34,7 @@ static const param_decl verify_params[] = {
     {"verify_golden", "backend", PARAM_CHOICE, "dnnl", 0, 0, "dnnl|reference", "",
      "layer backend to check: oneDNN (the CPU engine) or the plain-C reference layers"},
     {"verify_golden", "tolerance", PARAM_REAL, "1e-4", 0, 1, NULL, "",
-     "largest relative error (2-norm) accepted for outputs, loss, gradients and stepped weights"},
+     "largest relative error (2-norm) accepted for outputs, loss, every gradient and one Adam step on the golden gradients"},
     {"verify_golden", "steps_tolerance", PARAM_REAL, "1e-3", 0, 1, NULL, "",
      "largest relative error accepted for the whole weight vector after the Adam steps: Adam moves each weight by "
      "about lr whatever the size of its gradient, so gradient differences at rounding level grow (Adam alone, on "
@@ -288,13 +288,13 @@ static int verify(const char *path, nn_backend backend, double tol, double steps
             float *sk = xmalloc((size_t)n * img * sizeof *sk);
             double *map = xmalloc(img * sizeof *map), worst = 0;
             if (read_floats(m, path, "ssim_map_skimage_channel0", (size_t)n * img, sk) == 0) {
+                double lo = INFINITY, hi = -INFINITY;   /* channel 0's data range over the batch */
+                for (int b = 0; b < n; b++)
+                    for (size_t j = 0; j < img; j++) {
+                        lo = fmin(lo, tt[(size_t)b * mf * img + j]);
+                        hi = fmax(hi, tt[(size_t)b * mf * img + j]);
+                    }
                 for (int b = 0; b < n; b++) {
-                    double lo = INFINITY, hi = -INFINITY;
-                    for (int bb = 0; bb < n; bb++)
-                        for (size_t j = 0; j < img; j++) {
-                            lo = fmin(lo, tt[(size_t)bb * mf * img + j]);
-                            hi = fmax(hi, tt[(size_t)bb * mf * img + j]);
-                        }
                     metric_ssim_map(p + (size_t)b * mf * img, tt + (size_t)b * mf * img, mh, mw, hi - lo, map);
                     for (int yy = 5; yy < mh - 5; yy++)
                         for (int xx = 5; xx < mw - 5; xx++)
