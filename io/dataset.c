@@ -448,6 +448,38 @@ int dataset_read(dataset *ds, int64_t first, int64_t count, float *input, float 
     return 0;
 }
 
+static int read_field(dataset *ds, const char *name, hid_t type, size_t size, void *out)
+{
+    for (int i = 0; i < ds->nparts; i++) {
+        part *p = &ds->parts[i];
+        if (p->file < 0 && open_part(ds, p) != 0) return -1;
+        if (H5Lexists(p->file, name, H5P_DEFAULT) <= 0) return 1;
+        hid_t d = H5Dopen(p->file, name, H5P_DEFAULT);
+        hid_t fs = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t dims[2] = {0, 0};
+        int nd = fs >= 0 ? H5Sget_simple_extent_dims(fs, dims, NULL) : -1;
+        int rc = 0;
+        if (d < 0 || nd != 1 || dims[0] != (hsize_t)p->n)
+            rc = error_set("%s: field '%s' should have shape (%lld,), one value per sample", p->path, name, (long long)p->n);
+        else if (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, (char *)out + (size_t)p->first * size) < 0)
+            rc = h5_input_error(p->path, "cannot read field '%s'", name);
+        if (fs >= 0) H5Sclose(fs);
+        if (d >= 0) H5Dclose(d);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int dataset_read_field_i64(dataset *ds, const char *name, int64_t *out)
+{
+    return read_field(ds, name, H5T_NATIVE_INT64, sizeof *out, out);
+}
+
+int dataset_read_field_f64(dataset *ds, const char *name, double *out)
+{
+    return read_field(ds, name, H5T_NATIVE_DOUBLE, sizeof *out, out);
+}
+
 void dataset_stream_open(dataset_stream *st, dataset *ds, int64_t chunk_samples, bool want_input, bool want_output)
 {
     memset(st, 0, sizeof *st);

@@ -34,6 +34,13 @@ int64_t dataset_output_floats(const dataset *ds);
  * either may be NULL. Returns 0, or -1 with the error naming the file and the samples.
  */
 int dataset_read(dataset *ds, int64_t first, int64_t count, float *input, float *output);
+/**
+ * @brief Read the per-sample integer field `name` (a synobs field such as "split" or "model_id")
+ * of all samples into out (n values, any integer type in the file). Returns 0; 1 when some file
+ * lacks the field (out unspecified); -1 on a read error (error_message set).
+ */
+int dataset_read_field_i64(dataset *ds, const char *name, int64_t *out);
+int dataset_read_field_f64(dataset *ds, const char *name, double *out);
 /** The file holding global sample s, and the sample's index in that file. */
 const char *dataset_locate(const dataset *ds, int64_t s, int64_t *local);
 

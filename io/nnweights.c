@@ -100,8 +100,16 @@ void nn_h5_write(hid_t file, const char *group, const nn_graph *g, nn_h5_kind ki
     for (int i = 0; i < n; i++) {
         hid_t sp = H5Screate_simple(refs[i].ndim, refs[i].shape, NULL);
         H5_CHECK(sp);
-        hid_t d = H5Dcreate(grp, refs[i].name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        /* checksummed chunks of at most 4 Mi values along the first axis */
+        hsize_t chunk[5], rest = 1;
+        for (int a = 0; a < refs[i].ndim; a++) chunk[a] = refs[i].shape[a];
+        for (int a = 1; a < refs[i].ndim; a++) rest *= refs[i].shape[a];
+        hsize_t rows = ((hsize_t)1 << 22) / rest;
+        chunk[0] = rows < 1 ? 1 : rows < chunk[0] ? rows : chunk[0];
+        hid_t dcpl = h5_dcpl_chunked(refs[i].ndim, chunk);
+        hid_t d = H5Dcreate(grp, refs[i].name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         H5_CHECK(d);
+        H5Pclose(dcpl);
         H5_CHECK(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, src + refs[i].offset));
         H5Dclose(d);
         H5Sclose(sp);

@@ -20,7 +20,7 @@ typedef enum { NN_H5_PARAMS, NN_H5_BUFFERS } nn_h5_kind;
  * @return 0 or -1.
  */
 int nn_h5_read(hid_t file, const char *path, const char *group, const nn_graph *g, nn_h5_kind kind, float *dst);
-/** Write every tensor of `kind` from src into a new group. */
+/** Write every tensor of `kind` from src into a new group (chunked, Fletcher32 checksums). */
 void nn_h5_write(hid_t file, const char *group, const nn_graph *g, nn_h5_kind kind, const float *src);
 
 #endif

@@ -159,7 +159,9 @@ static int validate(const param_decl *d, const char *v, const char *origin)
             return error_set("%s: [%s] %s = '%s' is not one of %s", origin, d->section, d->key, v, d->choices);
         break;
     case PARAM_STRING:
-        if (*v == '\0') return error_set("%s: [%s] %s is empty", origin, d->section, d->key);
+        /* empty means "none" only where the declared default is empty */
+        if (*v == '\0' && !(d->def && d->def[0] == '\0'))
+            return error_set("%s: [%s] %s is empty", origin, d->section, d->key);
         break;
     }
     return 0;

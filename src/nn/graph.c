@@ -51,6 +51,7 @@ void nn_graph_free(nn_graph *g)
     free(g->params);
     free(g->grads);
     free(g->buffers);
+    free(g->bn_acc);
     if (g->backend == NN_BACKEND_DNNL) nn_dnnl_engine_free(g);
     memset(g, 0, sizeof *g);
 }
@@ -315,10 +316,34 @@ static void update_running(nn_graph *g, nn_node *n)
     int c = n->out.c;
     double m = (double)g->batch * nn_spatial(n->out);
     float *rm = g->buffers + n->running, *rv = rm + c, mom = g->bn_momentum;
+    if (g->bn_defer) {
+        double *am = g->bn_acc + n->running, *av = am + c;
+        for (int j = 0; j < c; j++) {
+            am[j] += n->mean[j];
+            av[j] += (float)(n->var[j] * (m / (m - 1.0)));
+        }
+        return;
+    }
     for (int j = 0; j < c; j++) {
         rm[j] = (1.0f - mom) * rm[j] + mom * n->mean[j];
         rv[j] = (1.0f - mom) * rv[j] + mom * (float)(n->var[j] * (m / (m - 1.0)));
     }
+}
+
+void nn_graph_bn_defer(nn_graph *g, bool defer)
+{
+    g->bn_defer = defer;
+    if (defer && !g->bn_acc) g->bn_acc = xcalloc(g->nbuffers ? g->nbuffers : 1, sizeof *g->bn_acc);
+    if (g->bn_acc) memset(g->bn_acc, 0, g->nbuffers * sizeof *g->bn_acc);
+}
+
+void nn_graph_bn_commit(nn_graph *g, const double *sums, int count)
+{
+    const float mom = g->bn_momentum;
+    for (size_t j = 0; j < g->nbuffers; j++)
+        g->buffers[j] = (1.0f - mom) * g->buffers[j] + mom * (float)(sums[j] / count);
+    g->bn_batches++;
+    if (g->bn_acc) memset(g->bn_acc, 0, g->nbuffers * sizeof *g->bn_acc);
 }
 
 const float *nn_forward(nn_graph *g, const float *x, bool training)
@@ -342,7 +367,7 @@ const float *nn_forward(nn_graph *g, const float *x, bool training)
             if (n->op == NN_BN && training) update_running(g, n);
         }
     }
-    if (training) g->bn_batches++;
+    if (training && !g->bn_defer) g->bn_batches++;
     return g->nodes[g->nnodes - 1].y;
 }
 
@@ -418,7 +443,12 @@ void nn_backward(nn_graph *g, const float *dy_out)
             deliver(g, n->in[0], dx);
         }
         }
+        /* Parameters are laid out in node order, so every gradient from this node's first
+         * tensor on is final now. */
+        int first = n->weight >= 0 ? n->weight : n->bias;
+        if (g->grad_ready && first >= 0) g->grad_ready(g->grad_ready_ctx, g->tensors[first].offset);
     }
+    if (g->grad_ready) g->grad_ready(g->grad_ready_ctx, 0);
 }
 
 const nn_node *nn_output(const nn_graph *g) { return &g->nodes[g->nnodes - 1]; }

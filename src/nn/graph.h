@@ -80,6 +80,13 @@ typedef struct nn_graph {
     float bn_eps, bn_momentum;
     int batch;
     nn_backend backend;
+    /* Data-parallel training (src/train/): BN running statistics may be deferred, so that a step's
+     * update uses the mean of the statistics of all its micro-batches on all ranks, whatever the
+     * rank count; and backward() may announce which gradients are final, to start reducing them. */
+    bool bn_defer;       /**< training forwards add to bn_acc instead of updating buffers */
+    double *bn_acc;      /**< [nbuffers]: sums of batch means, then of unbiased batch variances */
+    void (*grad_ready)(void *ctx, size_t from); /**< grads[from, nparams) are final (may be NULL) */
+    void *grad_ready_ctx;
     float *scratch;      /**< gradient of an input with several consumers */
     size_t scratch_n;
     void *engine;        /**< backend-wide state (oneDNN engine and stream) */
@@ -110,6 +117,15 @@ void nn_graph_set_batch(nn_graph *g, int batch);
 
 /** Initialise parameters as PyTorch does by default, from a seed (BN γ = 1, β = 0, stats 0/1). */
 void nn_graph_init_params(nn_graph *g, uint64_t seed);
+
+/** Defer BN running-statistic updates (see nn_graph_bn_commit); clears the accumulators. */
+void nn_graph_bn_defer(nn_graph *g, bool defer);
+/**
+ * @brief Apply one momentum update of the running statistics from `count` micro-batches:
+ * r ← (1 − m)·r + m·(sum / count), sums as accumulated in bn_acc (possibly summed over ranks);
+ * counts one batch in bn_batches and clears bn_acc. With count = 1 this is PyTorch's update.
+ */
+void nn_graph_bn_commit(nn_graph *g, const double *sums, int count);
 
 /** Forward pass on x ([batch × input sample]); returns the last node's output. */
 const float *nn_forward(nn_graph *g, const float *x, bool training);

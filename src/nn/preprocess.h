@@ -4,7 +4,9 @@
  *
  * Inputs: v_z' = (v_z − μ)/σ; T' = (ln T − min ln T)/median(ln T − min ln T), n_CO likewise.
  * Intensity: I' = I with exact zeros replaced by the sample's smallest non-zero value, then
- * y = (max(ln I', I_min) − I_min)/(I_max − I_min) ∈ [0, 1]. Computed in double, stored float32.
+ * y = (max(ln I', I_min) − I_min)/(I_max − I_min) ∈ [0, 1] (multi-frequency, §6.3), or
+ * y = (ln I' − I_min)/median(ln I − I_min), no clip (single-frequency, §6.4).
+ * Computed in double, stored float32.
  */
 #ifndef SYNOBS_NN_PREPROCESS_H
 #define SYNOBS_NN_PREPROCESS_H
@@ -18,10 +20,13 @@ typedef struct {
     double t_min, t_scale;    /**< min of ln T, median of (ln T − min) */
     double n_min, n_scale;    /**< the same for n_CO */
     double i_min, i_max;      /**< min and max of ln I over positive intensities */
+    double i_scale;           /**< I_max − I_min, or the median of ln I − I_min */
+    int i_clip;               /**< 1: clip ln I' at I_min (min–max scaling); 0: median scaling */
 } nn_norm;
 
-/** From a `synobs stats` file's summaries (exact global medians); -1 with error_set if unusable. */
-int nn_norm_from_stats(const stat_summary s[NSTAT], const char *path, nn_norm *out);
+/** From a `synobs stats` file's summaries (exact global medians), min–max scaled intensities or,
+ * with median_scaled, the single-frequency scaling; -1 with error_set if unusable. */
+int nn_norm_from_stats(const stat_summary s[NSTAT], const char *path, int median_scaled, nn_norm *out);
 /** The constants of the published model (reference code's mulfreq statistics). */
 nn_norm nn_norm_published(void);
 

@@ -28,6 +28,7 @@ const param_decl *const *stage_all_params(void);
 /** NULL-terminated list of every stage's own section (what a campaign file may hold). */
 const char *const *stage_all_sections(void);
 
-extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign, stage_verify_golden;
+extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign, stage_verify_golden,
+    stage_train, stage_evaluate, stage_emulate;
 
 #endif
