@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() { sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
-dry=0 gpus=0 after= extra=()
+dry=0 gpus=0 after='' extra=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     -n | --dry-run) dry=1; shift ;;

@@ -27,6 +27,8 @@
 # Environment: SLURM_HARNESS_PORT (first controller port to try, 16817), SLURM_HARNESS_TIMEOUT (30),
 # SLURM_HARNESS_AUTH (munge|none; default munge when munged is installed).
 
+# shellcheck disable=SC2034  # SLURM_LAST_STATE is for the caller
+SLURM_LAST_STATE=
 _SLURM_HARNESS_PIDS=()      # daemons we started, in start order: munged, slurmctld, slurmd
 _SLURM_HARNESS_CTLD_PID=
 _SLURM_HARNESS_DIR=
@@ -70,7 +72,7 @@ slurm_start() {
   mkdir -p "$dir" || return 1
   t=$(cd "$dir" && pwd -P)
   _SLURM_HARNESS_DIR=$t
-  rm -rf "$t/etc" "$t/state" "$t/log" "$t/pmix" "$t/munge" "$t/spool"
+  rm -rf "${t:?}/etc" "$t/state" "$t/log" "$t/pmix" "$t/munge" "$t/spool"
   mkdir -p "$t/etc" "$t/state" "$t/log" "$t/pmix" || return 1
   # Unix sockets (munge, slurmd's spool) allow ~107 characters: keep them short.
   if [[ ${#t} -gt 60 ]]; then

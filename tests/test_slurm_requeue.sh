@@ -10,6 +10,7 @@
 #    history/loss of WORKDIR/slurm/model.h5 are bit-identical to WORKDIR/ref/model.h5.
 # Exit 0: all checks pass; 1: a check failed; 77: skipped (no Slurm, not root, no h5py).
 # Needs root (SlurmUser=root). Extra -P overrides for both runs: SYNOBS_TEST_TRAIN_OVERRIDES.
+# A watchdog ends the test (stopping Slurm) after SYNOBS_SLURM_TEST_BUDGET seconds (330), inside ctest's TIMEOUT.
 set -u
 
 if [[ $# -ne 4 ]]; then
@@ -44,7 +45,7 @@ OVERRIDES=()
 for o in "${EXTRA[@]}"; do OVERRIDES+=(-P "$o"); done
 
 # Not inside somebody else's allocation: only our SLURM_CONF counts.
-while read -r v; do unset "$v"; done < <(compgen -v SLURM_)
+while read -r v; do [[ $v == SLURM_HARNESS_* ]] || unset "$v"; done < <(compgen -v SLURM_)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}   # the same for the reference and the Slurm run
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
@@ -67,10 +68,33 @@ diagnose() {
     [[ -s $f ]] && { echo "----- $f (last 15 lines)"; tail -n 15 "$f"; }
   done
 }
+REF_PID='' WATCHDOG=''
+session_pids() {  # live processes of session $1 (the reference run: mpiexec and its ranks)
+  ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'
+}
+stop_ref() {  # TERM (synobs checkpoints and exits 75), then KILL what is left after 10 s
+  local i pids
+  [[ -n $REF_PID ]] || return 0
+  kill -TERM "$REF_PID" 2>/dev/null
+  for ((i = 0; i < 40; i++)); do
+    [[ -z $(session_pids "$REF_PID") ]] && break
+    sleep 0.25
+  done
+  pids=$(session_pids "$REF_PID")
+  # shellcheck disable=SC2086
+  [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
+  REF_PID=
+}
+cleanup() {
+  stop_ref
+  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null
+  WATCHDOG=
+  slurm_stop
+}
 abort() {  # a step the remaining checks depend on failed
   fail "$*"
   diagnose
-  slurm_stop
+  cleanup
   say "RESULT: FAIL ($FAILS check(s) failed)"
   exit 1
 }
@@ -80,6 +104,18 @@ rm -rf "$W/ref" "$W/slurm" "$W/data" "$W/slurm_rt" "$JOBOUT" "$W/ref.log" "$W/pr
 
 say "starting Slurm under $W/slurm_rt"
 slurm_start "$W/slurm_rt" || abort "Slurm did not start"
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'say "FAIL: interrupted (budget ${BUDGET} s exceeded, or killed)"; diagnose; cleanup; exit 143' TERM
+BUDGET=${SYNOBS_SLURM_TEST_BUDGET:-330}
+(
+  for ((i = 0; i < BUDGET * 4; i++)); do
+    sleep 0.25
+    kill -0 $$ 2>/dev/null || exit 0
+  done
+  kill -TERM $$
+) &
+WATCHDOG=$!
 
 say "generate + stats: $PAR"
 if ! "$MPIEXEC" -n 1 "$SYNOBS" generate "$PAR" --quiet >>"$W/prep.log" 2>&1 ||
@@ -90,8 +126,13 @@ fi
 
 say "reference: $MPIEXEC -n 1 synobs train (uninterrupted) -> $W/ref"
 t=$SECONDS
-"$MPIEXEC" -n 1 "$SYNOBS" train "$PAR" -P "train.output_dir=$W/ref" "${OVERRIDES[@]}" >"$W/ref.log" 2>&1
+# In a session of its own (setsid), so that a watchdog stop finds the ranks as well as mpiexec.
+setsid "$MPIEXEC" -n 1 "$SYNOBS" train "$PAR" -P "train.output_dir=$W/ref" "${OVERRIDES[@]}" >"$W/ref.log" 2>&1 &
+REF_PID=$!
+while kill -0 "$REF_PID" 2>/dev/null; do wait "$REF_PID"; done
+wait "$REF_PID"
 rc=$?
+REF_PID=
 REF_S=$((SECONDS - t))
 [[ $rc -eq 0 && -f $W/ref/model.h5 ]] || abort "reference training (status $rc, see $W/ref.log)"
 say "reference done in ${REF_S} s"
@@ -226,12 +267,12 @@ PY
 fi
 
 if [[ $FAILS -eq 0 ]]; then
-  slurm_stop
+  cleanup
   rm -f "$W"/ref/checkpoint_*.h5 "$W"/slurm/checkpoint_*.h5   # ~0.4 GB each; kept when a check fails
   say "RESULT: PASS (reference ${REF_S} s, whole test $((SECONDS - T0)) s)"
   exit 0
 fi
 diagnose
-slurm_stop
+cleanup
 say "RESULT: FAIL ($FAILS check group(s) failed)"
 exit 1

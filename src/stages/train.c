@@ -314,6 +314,7 @@ static int train_run(const params *ps, const char *params_text)
     int64_t steps_this_run = 0;
     const int64_t total = o.max_steps > 0 && o.max_steps < o.epochs * S ? o.max_steps : o.epochs * S;
     bool stop = false, done = st.step >= total;
+    if (done) message0("train: already complete (step %lld of %lld): writing the model again", (long long)st.step, (long long)total);
     while (!done && !stop && st.epoch < o.epochs) {
         loader_seek(ld, st.epoch, st.step_in_epoch);
         double lr = nn_step_lr(o.lr, st.epoch, o.lr_step, o.lr_gamma);
