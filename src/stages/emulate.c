@@ -76,13 +76,8 @@ static int emulate_run(const params *ps, const char *params_text)
     train_common_threads(ps, "emulate");
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
     train_state st;
-    collective_fail_if(checkpoint_read_state(model_path, &st) != 0);
     nn_graph g;
-    nn_graph_init(&g, train_common_backend(ps, "emulate"));
-    collective_fail_if(coemunet_build(&g, &st.model) != 0);
-    nn_graph_finalize(&g);
-    collective_fail_if(checkpoint_read_tensors(model_path, &g, NULL) != 0);
-    nn_graph_set_batch(&g, batch);
+    train_common_load_model(model_path, train_common_backend(ps, "emulate"), batch, &g, &st);
     dataset *ds;
     collective_fail_if(dataset_open(input, &ds) != 0);
     const int G = dataset_grid(ds), F = st.model.channels;

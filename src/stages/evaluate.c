@@ -51,36 +51,28 @@ static int cmp_ranked(const void *a, const void *b)
     return x->v < y->v ? -1 : x->v > y->v ? 1 : (x->i > y->i) - (x->i < y->i);
 }
 
+/* One contiguous dataset (rank 1 or 4): the per-sample results and panels are small. */
+static void write_array(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank, const hsize_t *dims,
+                        const void *v)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t d = H5Dcreate(loc, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5_CHECK(d);
+    if (dims[0]) H5_CHECK(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+    H5Dclose(d);
+    H5Sclose(sp);
+}
+
 static void write_f64(hid_t loc, const char *name, const double *v, int64_t n)
 {
     hsize_t dim = (hsize_t)n;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
-    hid_t d = H5Dcreate(loc, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(d);
-    if (n) H5_CHECK(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
-    H5Dclose(d);
-    H5Sclose(sp);
+    write_array(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim, v);
 }
 
 static void write_i64(hid_t loc, const char *name, const int64_t *v, int64_t n)
 {
     hsize_t dim = (hsize_t)n;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
-    hid_t d = H5Dcreate(loc, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(d);
-    if (n) H5_CHECK(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
-    H5Dclose(d);
-    H5Sclose(sp);
-}
-
-static void write_f32(hid_t loc, const char *name, const float *v, int rank, const hsize_t *dims)
-{
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5_CHECK(d);
-    if (dims[0]) H5_CHECK(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
-    H5Dclose(d);
-    H5Sclose(sp);
+    write_array(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &dim, v);
 }
 
 static int evaluate_run(const params *ps, const char *params_text)
@@ -92,13 +84,8 @@ static int evaluate_run(const params *ps, const char *params_text)
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
 
     train_state st;
-    collective_fail_if(checkpoint_read_state(model_path, &st) != 0);
     nn_graph g;
-    nn_graph_init(&g, train_common_backend(ps, "evaluate"));
-    collective_fail_if(coemunet_build(&g, &st.model) != 0);
-    nn_graph_finalize(&g);
-    collective_fail_if(checkpoint_read_tensors(model_path, &g, NULL) != 0);
-    nn_graph_set_batch(&g, batch);
+    train_common_load_model(model_path, train_common_backend(ps, "evaluate"), batch, &g, &st);
 
     dataset *ds;
     collective_fail_if(dataset_open(data_path, &ds) != 0);
@@ -210,8 +197,8 @@ static int evaluate_run(const params *ps, const char *params_text)
             write_i64(p, "sample", pick, k);
             write_f64(p, "maxrel", pmax, k);
             hsize_t dims[4] = {(hsize_t)k, (hsize_t)F, (hsize_t)G, (hsize_t)G};
-            write_f32(p, "target", targ, 4, dims);
-            write_f32(p, "prediction", pred, 4, dims);
+            write_array(p, "target", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 4, dims, targ);
+            write_array(p, "prediction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 4, dims, pred);
             H5Gclose(p);
             h5_commit_partial(f, tmp, output);
             message0("evaluate: wrote %s", output);

@@ -91,6 +91,16 @@ nn_backend train_common_backend(const params *ps, const char *sec)
     return strcmp(params_string(ps, sec, "backend"), "reference") == 0 ? NN_BACKEND_REFERENCE : NN_BACKEND_DNNL;
 }
 
+void train_common_load_model(const char *path, nn_backend backend, int batch, nn_graph *g, train_state *st)
+{
+    collective_fail_if(checkpoint_read_state(path, st) != 0);
+    nn_graph_init(g, backend);
+    collective_fail_if(coemunet_build(g, &st->model) != 0);
+    nn_graph_finalize(g);
+    collective_fail_if(checkpoint_read_tensors(path, g, NULL) != 0);
+    nn_graph_set_batch(g, batch);
+}
+
 int path_make_parent_dir(const char *dir)
 {
     size_t n = strlen(dir) + 8;

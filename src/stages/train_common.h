@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/params.h"
+#include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "nn/coemunet.h"
 #include "nn/graph.h"
@@ -37,6 +38,9 @@ void train_common_data(const params *ps, const char *sec, train_data *td, coemun
 void train_data_free(train_data *td);
 void train_common_threads(const params *ps, const char *sec);
 nn_backend train_common_backend(const params *ps, const char *sec);
+/** Collective: the model of a trained-model file, built, loaded and sized for `batch` (inference);
+ * st receives its state (model, normalisation, history). Ends the run on a problem. */
+void train_common_load_model(const char *path, nn_backend backend, int batch, nn_graph *g, train_state *st);
 /** Create a directory and its parents (rank 0); -1 with error_set naming it. */
 int path_make_parent_dir(const char *dir);
 
