@@ -86,6 +86,12 @@ int coemunet_build(nn_graph *g, const coemunet_config *cfg)
     return 0;
 }
 
+bool coemunet_config_equal(const coemunet_config *a, const coemunet_config *b)
+{
+    return a->grid == b->grid && a->channels == b->channels && a->single_frequency == b->single_frequency &&
+           a->tanh_output == b->tanh_output;
+}
+
 size_t coemunet_expected_params(const coemunet_config *cfg)
 {
     /* Per-branch total (§2.2) is independent of G; the linear layers scale with G (§2.6). */

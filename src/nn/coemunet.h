@@ -25,6 +25,8 @@ typedef struct {
 /** Build the model into an initialised, empty graph (nn_graph_finalize allocates it after; the
  * parameter count is known before); -1 with error_set on a bad config. */
 int coemunet_build(nn_graph *g, const coemunet_config *cfg);
+/** Whether two configurations build the same model (field by field: the struct has padding). */
+bool coemunet_config_equal(const coemunet_config *a, const coemunet_config *b);
 /** The spec's parameter count for this configuration (§2.6, §3), computed from its formulas. */
 size_t coemunet_expected_params(const coemunet_config *cfg);
 

@@ -100,7 +100,7 @@ static int resume(const char *dir, nn_graph *g, nn_adam *opt, const coemunet_con
         for (int i = 0; i < n && !chosen; i++) {
             train_state s;
             int rc = checkpoint_read_state(list[i], &s);
-            if (rc == 0 && memcmp(&s.model, mc, sizeof *mc) != 0)
+            if (rc == 0 && !coemunet_config_equal(&s.model, mc))
                 rc = error_set("%s: its model (grid %d, %d channels, %s) is not this run's", list[i], s.model.grid,
                                s.model.channels, s.model.single_frequency ? "single-frequency" : "multi-frequency");
             if (rc == 0) rc = checkpoint_read_tensors(list[i], g, opt);
