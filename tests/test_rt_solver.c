@@ -249,6 +249,23 @@ static void test_pomme_reference(void **state)
     H5Fclose(f);
 }
 
+/* ---- the ln Z table of the fast solver against the direct sum (partition.h) ---- */
+static void test_partition_table(void **state)
+{
+    (void)state;
+    const rt_lnz_table *t = &l21.lnz;
+    double worst = 0, at = 0;
+    for (int j = 0; j <= 400000; j++) {
+        double T = t->T_lo * pow(t->T_hi / t->T_lo, j / 400000.0), pu, pl, z;
+        rt_line_pops(&l21, T, &pu, &pl, &z);
+        double e = fabs(exp(rt_lnz_table_eval(t, log(T))) - z) / z;
+        if (e > worst) worst = e, at = T;
+    }
+    print_message("  ln Z table (%d nodes, %.1f-%.0e K) vs the sum over %d CO levels: worst relative %.2e at %.2f K\n",
+                  t->n, t->T_lo, t->T_hi, l21.nlev, worst, at);
+    assert_true(worst <= 1e-12);
+}
+
 /* ---- fast against reference on a wind-like 32^3 cube, metric of spec 16.4 ---- */
 static void test_fast_vs_reference(void **state)
 {
@@ -305,6 +322,7 @@ static void test_bad_model(void **state)
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_line_data),      cmocka_unit_test(test_lte_table),       cmocka_unit_test(test_analytic_line),
     cmocka_unit_test(test_analytic_dust),  cmocka_unit_test(test_pomme_reference), cmocka_unit_test(test_fast_vs_reference),
+        cmocka_unit_test(test_partition_table),
     cmocka_unit_test(test_bad_model),
 };
 int main(int argc, char **argv)

@@ -26,8 +26,11 @@ int rt_line_init(rt_line *line, const lamda_data *d, int t, double molar_mass)
     line->Blu = line->weight[line->up] / line->weight[line->lo] * line->Bul;
     line->mass = molar_mass * RT_AMU;
     line->h_nu_4pi = RT_H * line->nu0 / (4.0 * RT_PI);
+    rt_lnz_table_init(&line->lnz, line->nlev, line->energy, line->weight, RT_LNZ_T_LO, RT_LNZ_T_HI, RT_LNZ_NODES);
     return 0;
 }
+
+void rt_line_free(rt_line *line) { rt_lnz_table_free(&line->lnz); }
 
 void rt_line_pops(const rt_line *line, double T, double *p_up, double *p_lo, double *Z)
 {

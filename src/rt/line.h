@@ -8,6 +8,7 @@
 #define SYNOBS_RT_LINE_H
 
 #include "io/lamda.h"
+#include "rt/partition.h"
 
 typedef struct {
     int nlev;
@@ -17,13 +18,22 @@ typedef struct {
     double A, Bul, Blu;            /**< Einstein coefficients (B per unit frequency) */
     double mass;                   /**< molecular mass [kg] = molar_mass * u */
     double h_nu_4pi;               /**< h nu0 / (4 pi) */
+    rt_lnz_table lnz;              /**< ln Z(ln T) for the fast solver (RT_LNZ_T_LO..RT_LNZ_T_HI) */
 } rt_line;
+
+/* The partition table's range and nodes: 4096 nodes keep ln Z within 1e-12 of the direct sum from
+ * 2.7 K (the CMB) to 1e5 K for CO (tests/test_rt_solver.c); it costs ~2 ms once per line. */
+#define RT_LNZ_T_LO 2.7
+#define RT_LNZ_T_HI 1e5
+#define RT_LNZ_NODES 4096
 
 /**
  * @brief The line of 0-based radiative transition `t` of `d` for molecules of `molar_mass` [u].
  * @return 0, or -1 with error_message() if t is out of range.
  */
 int rt_line_init(rt_line *line, const lamda_data *d, int t, double molar_mass);
+/** Free what rt_line_init allocated (the partition table); the lamda_data stays the caller's. */
+void rt_line_free(rt_line *line);
 
 /**
  * @brief Read a LAMDA file and take its radiative transition `transition` (1-based, as numbered in

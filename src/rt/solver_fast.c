@@ -6,9 +6,8 @@
  * depth and the intensity sum keep the reference's sequential order.
  *
  * Work per block: one per-point pass (populations, S, width, line-centre opacity) shared by all
- * channels, then per channel one streaming pass along z. The partition function stops summing once
- * every remaining level is below half an ulp of the partial sum in every lane (levels sorted by
- * energy), which leaves its value bit-identical to the full sum.
+ * channels, then per channel one streaming pass along z. The partition function comes from the
+ * line's ln Z(ln T) table (partition.h, within 1e-12 of the sum) where T is in its range.
  *
  * Without SLEEF or a vector unit the reference column is used (rt_fast_width() == 0).
  */
@@ -69,10 +68,12 @@ typedef long long vl __attribute__((vector_size(8 * W)));
 
 #if W == 8
 static inline vd vexp(vd x) { return (vd)Sleef_expd8_u10avx512f((__m512d)x); }
+static inline vd vlog(vd x) { return (vd)Sleef_logd8_u10avx512f((__m512d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd8_u10avx512f((__m512d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm512_sqrt_pd((__m512d)x); }
 #else
 static inline vd vexp(vd x) { return (vd)Sleef_expd4_u10avx2((__m256d)x); }
+static inline vd vlog(vd x) { return (vd)Sleef_logd4_u10avx2((__m256d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd4_u10avx2((__m256d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm256_sqrt_pd((__m256d)x); }
 #endif
@@ -130,7 +131,37 @@ static void transpose_in(double *dst, const double *src, double fill, int nz, in
     }
 }
 
-/** Per-point pass: S, width, line-centre opacity times dx, v/c (rt_line_point, vectorised). */
+/** ln Z from the line's table (partition.h), lane by lane; the caller checks the range. */
+static inline vd lnz_table(const rt_lnz_table *t, vd T)
+{
+    vd s = (vlog(T) - t->u0) * (1.0 / t->h), r = vsplat(0.0);
+    for (int c = 0; c < W; c++) {
+        int i = (int)s[c];
+        if (i > t->n - 2) i = t->n - 2;
+        double x = s[c] - i, y = 1.0 - x;
+        r[c] = (1.0 + 2.0 * x) * y * y * t->f[i] + x * y * y * t->d[i] + x * x * (3.0 - 2.0 * x) * t->f[i + 1] -
+               x * x * y * t->d[i + 1];
+    }
+    return r;
+}
+
+/** Z summed over the levels (sorted by energy: stops once every remaining level is below half an
+ * ulp of the partial sum in every lane, which leaves the value bit-identical to the full sum). */
+static inline vd z_sum(const rt_line *L, const double *tail, int sorted, vd beta)
+{
+    const double half_ulp = 0x1p-54;
+    vd z = vsplat(0.0);
+    for (int l = 0; l < L->nlev; l++) {
+        vd x = vexp(-L->energy[l] * beta);
+        if (sorted && l > 0 && vall((vl)(tail[l] * x < z * half_ulp))) break;
+        z += L->weight[l] * x;
+    }
+    return z;
+}
+
+/** Per-point pass: S, width, line-centre opacity times dx, v/c (rt_line_point, vectorised). The
+ * partition function comes from the line's ln Z table where every lane's T is in its range (one
+ * log instead of up to nlev exponentials), otherwise from the sum. */
 static void points(const rt_setup *s, rt_work *w)
 {
     const rt_line *L = s->line;
@@ -141,17 +172,20 @@ static void points(const rt_setup *s, rt_work *w)
         double t = 0.0;
         for (int l = L->nlev - 1; l >= 0; l--) tail[l] = t += L->weight[l];
     }
-    const double half_ulp = 0x1p-54, ha = L->h_nu_4pi * L->A, nc = L->nu0 / RT_C;
+    const int table = L->lnz.f != NULL;
+    const double ha = L->h_nu_4pi * L->A, nc = L->nu0 / RT_C;
+    const double gu = L->weight[L->up], gl = L->weight[L->lo], eu = L->energy[L->up], el = L->energy[L->lo];
     for (size_t k = 0; k < (size_t)w->nz * W; k += W) {
-        vd T = vload(w->T + k), beta = 1.0 / (RT_KB * T), z = vsplat(0.0);
-        for (int l = 0; l < L->nlev; l++) {
-            vd x = vexp(-L->energy[l] * beta);
-            /* every level from l on adds less than half an ulp of z: z is final */
-            if (sorted && l > 0 && vall((vl)(tail[l] * x < z * half_ulp))) break;
-            z += L->weight[l] * x;
+        vd T = vload(w->T + k), beta = 1.0 / (RT_KB * T), pu, pl;
+        if (table && vall((vl)(T >= L->lnz.T_lo) & (vl)(T <= L->lnz.T_hi))) {
+            vd lnz = lnz_table(&L->lnz, T);
+            pu = gu * vexp(-eu * beta - lnz);
+            pl = gl * vexp(-el * beta - lnz);
+        } else {
+            vd z = z_sum(L, tail, sorted, beta);
+            pu = gu * vexp(-eu * beta) / z;
+            pl = gl * vexp(-el * beta) / z;
         }
-        vd pu = L->weight[L->up] * vexp(-L->energy[L->up] * beta) / z;
-        vd pl = L->weight[L->lo] * vexp(-L->energy[L->lo] * beta) / z;
         vd eta = ha * pu, chi = L->h_nu_4pi * (L->Blu * pl - L->Bul * pu), vt = vload(w->vt + k);
         vd width = nc * vsqrt(2.0 * RT_KB * T / L->mass + vt * vt);
         vstore(w->S + k, eta / chi);

@@ -64,6 +64,7 @@ static double solver_seconds(const params *ps, const float *in, int count, int G
         total += log_elapsed() - t0;
     }
     free(d), free(image), free(freq);
+    rt_line_free(&line);
     lamda_free(&lamda);
     return total / count;
 }

@@ -212,6 +212,7 @@ static int generate_run(const params *ps, const char *params_text)
     jlog("end", "\"output\": \"%s\"", output);
     jlog_close();
     free(model), free(in), free(out), free(dbl), free(image), free(ids), free(dirs), free(freq);
+    rt_line_free(&line);
     lamda_free(&lamda);
     return 0;
 }

@@ -89,7 +89,7 @@ static int solve_run(const params *ps, const char *params_text)
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
 
     lamda_data lamda = {0};
-    rt_line line;
+    rt_line line = {0};
     rt_model m;
     int bad = !dust && rt_line_load(params_string(ps, "solve", "lamda_file"), (int)params_int(ps, "solve", "transition"),
                                     params_real(ps, "solve", "molar_mass"), &lamda, &line) != 0;
@@ -149,6 +149,7 @@ static int solve_run(const params *ps, const char *params_text)
     free(local);
     free(times);
     rt_model_free(&m);
+    rt_line_free(&line);
     lamda_free(&lamda);
     return 0;
 }
