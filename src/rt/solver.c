@@ -55,6 +55,8 @@ double rt_formal_solution(int nz, const double *dtau, const double *S, double ib
             f0 += c;
             f1 -= c;
             dI = S[k] * e0 * f0 + S[k + 1] * e1 * f1;
+        } else if (dt < RT_SERIES_DTAU) {
+            dI = e0 * (S[k] * RT_WEIGHT_NEAR(dt) + S[k + 1] * RT_WEIGHT_FAR(dt));
         } else {
             dI = (S[k] * (e1 - e0 * (1.0 - dt)) + S[k + 1] * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
         }

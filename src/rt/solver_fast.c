@@ -231,7 +231,8 @@ static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
         f1 -= c;
         vd thin = S0 * e0 * f0 + S1 * e1 * f1;
         vd thick = (S0 * (e1 - e0 * (1.0 - dt)) + S1 * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
-        I += vblend((vl)(dt < 1e-4), thin, thick);
+        vd series = e0 * (S0 * RT_WEIGHT_NEAR(dt) + S1 * RT_WEIGHT_FAR(dt)); /* see solver.h */
+        I += vblend((vl)(dt < 1e-4), thin, vblend((vl)(dt < RT_SERIES_DTAU), series, thick));
         b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, tau = tau1, e0 = e1;
     }
     return I + ibdy * e0;

@@ -38,6 +38,7 @@ typedef struct {
 struct loader {
     loader_config cfg;
     int64_t n_chunks, slots_used, steps;
+    int64_t perm_epoch, *perm; /**< the epoch's order of the n samples (prefetch thread's) */
     size_t in_floats, out_floats;
     stream *st;
     pthread_t thread;
@@ -64,26 +65,21 @@ static void permutation(uint64_t seed, uint64_t stream_id, int64_t n, int64_t *p
 
 static uint64_t epoch_stream(int64_t epoch) { return 0x7472616e00000000ULL + (uint64_t)epoch; }
 
-static int64_t epoch_offset(const loader *ld, int64_t epoch)
-{
-    rng r;
-    rng_seed(&r, ld->cfg.seed, epoch_stream(epoch) ^ 0x6f6666ULL);
-    return (int64_t)(rng_uniform(&r) * (double)ld->cfg.n);
-}
-
-/* Positions (into cfg.index) of the samples of chunk `slot` of stream k in epoch e, in visiting order. */
-static void chunk_positions(const loader *ld, int64_t epoch, int k, int64_t slot, int64_t *pos)
+/* Positions (into cfg.index) of the samples of chunk `slot` of stream k in epoch e, in visiting order:
+ * chunk j of the epoch is entries [jC, (j+1)C) of the epoch's permutation of all n positions, and
+ * stream k gets chunks k, k + M, k + 2M, ... The permutation is cached for the epoch; only the
+ * prefetch thread calls this. */
+static void chunk_positions(loader *ld, int64_t epoch, int k, int64_t slot, int64_t *pos)
 {
     const loader_config *c = &ld->cfg;
-    int64_t *order = xmalloc((size_t)ld->n_chunks * sizeof *order);
-    permutation(c->seed, epoch_stream(epoch), ld->n_chunks, order);
-    int64_t chunk = order[slot * c->streams + k];
-    free(order);
-    int64_t *visit = xmalloc((size_t)c->chunk * sizeof *visit);
-    permutation(c->seed, epoch_stream(epoch) + ((uint64_t)(chunk + 1) << 20), c->chunk, visit);
-    int64_t base = epoch_offset(ld, epoch) + chunk * c->chunk;
-    for (int64_t i = 0; i < c->chunk; i++) pos[i] = (base + visit[i]) % c->n;
-    free(visit);
+    if (ld->perm_epoch != epoch) {
+        permutation(c->seed, epoch_stream(epoch), c->n, ld->perm);
+        ld->perm_epoch = epoch;
+    }
+    int64_t chunk = slot * c->streams + k;
+    if (chunk < 0 || (chunk + 1) * c->chunk > c->n)
+        synobs_fatal(__FILE__, __LINE__, "loader", "a chunk outside the epoch was requested", "internal error");
+    memcpy(pos, ld->perm + chunk * c->chunk, (size_t)c->chunk * sizeof *pos);
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */
@@ -218,7 +214,9 @@ void loader_seek(loader *ld, int64_t epoch, int64_t step)
         ld->st[s].pos = step * ld->cfg.micro_batch;
         int64_t slot = ld->st[s].pos / ld->cfg.chunk;
         chunk_buf *b = &ld->st[s].buf[0];
-        if (!holds(&ld->st[s].buf[0], epoch, slot) && !holds(&ld->st[s].buf[1], epoch, slot)) request(ld, b, epoch, slot);
+        /* a run resumed at the end of an epoch (step == steps) reads nothing more of it */
+        if (slot < ld->slots_used && !holds(&ld->st[s].buf[0], epoch, slot) && !holds(&ld->st[s].buf[1], epoch, slot))
+            request(ld, b, epoch, slot);
     }
     pthread_mutex_unlock(&ld->mu);
 }
@@ -238,10 +236,13 @@ int loader_open(const loader_config *cfg, loader **out)
     loader *ld = xcalloc(1, sizeof *ld);
     ld->cfg = *cfg;
     ld->n_chunks = n_chunks;
+    ld->perm_epoch = -1;
+    ld->perm = xmalloc((size_t)c->n * sizeof *ld->perm);
     int64_t per_stream = n_chunks / c->streams; /* chunks every stream has */
     ld->steps = per_stream * c->chunk / c->micro_batch;
     ld->slots_used = (ld->steps * c->micro_batch + c->chunk - 1) / c->chunk;
     if (ld->steps < 1) {
+        free(ld->perm);
         free(ld);
         return error_set("[train] an epoch would have no step: each stream holds %lld samples, fewer than micro_batch = %d",
                          (long long)(per_stream * c->chunk), c->micro_batch);
@@ -280,6 +281,7 @@ void loader_close(loader *ld)
             free(ld->st[s].buf[j].y);
         }
     free(ld->st);
+    free(ld->perm);
     pthread_mutex_destroy(&ld->mu);
     pthread_cond_destroy(&ld->cv);
     free(ld);

@@ -4,11 +4,16 @@
  * in an order that does not depend on the rank count.
  *
  * A global batch is M micro-batches of mb samples; micro-batch k of every step comes from stream k.
- * Each epoch the training samples (a list of global indices) are cut into chunks of C consecutive
- * samples, starting at an epoch-dependent offset (so the remainder left out rotates); the chunk
- * order is a seeded permutation and chunk j goes to stream j mod M; within a chunk the samples are
- * visited in a seeded permutation. A stream is thus a function of (seed, epoch) alone, and a rank
- * owning streams [first, first + local) reads only their chunks, whole, whatever the rank count.
+ * Each epoch the training samples (a list of global indices) are put in a seeded random order, which
+ * is cut into chunks of C samples; chunk j goes to stream j mod M (the remainder left out changes
+ * every epoch). A stream is thus a function of (seed, epoch) alone, and a rank owning streams
+ * [first, first + local) reads only their chunks, whatever the rank count.
+ *
+ * Why samples and not runs of consecutive ones: consecutive samples are views of the same wind
+ * model, so a micro-batch cut from a contiguous run held one or two models; batch normalisation
+ * over such a batch removes what distinguishes the models, and a scaled run trained that way sat
+ * at the level of the mean image. Samples are read one by one in any case (one contiguous read of
+ * each sample's input and output).
  * Samples arrive normalised (preprocess.h).
  *
  * The prefetch thread reads the next chunk of each stream while the current one trains. HDF5 is
