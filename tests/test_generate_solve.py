@@ -54,6 +54,18 @@ check("images finite and >= 0 (|I|)", np.all(np.isfinite(out)) and out.min() >= 
 r = run(2, "stats", "/dev/null", "-P", "stats.input=g2/d.h5", "-P", "stats.output=stats.h5", "-P", "stats.chunk_samples=4")
 check("stats reads what generate wrote", r.returncode == 0 and os.path.exists("stats.h5"), r.stderr)
 
+# a campaign run again must neither make a finished dataset again nor overwrite one made otherwise
+mtime = os.path.getmtime("g1/d.h5")
+r = subprocess.run([a.mpiexec, "-n", "2", "--oversubscribe", a.synobs, "generate", "g.par", "-P", "generate.output=g1/d.h5",
+                    "-P", "generate.threads=2"], capture_output=True, text=True)
+check("generate again, same parameters (other ranks and threads): nothing to do, file untouched",
+      r.returncode == 0 and "nothing to do" in r.stdout and os.path.getmtime("g1/d.h5") == mtime, r.stdout + r.stderr)
+r = run(2, "generate", "g.par", "-P", "generate.output=g1/d.h5", "-P", "generate.models=6")
+lines = [l for l in r.stderr.splitlines() if "error" in l]
+check("generate over a dataset made with other parameters: fails naming the file and the difference, file untouched",
+      r.returncode != 0 and len(set(lines)) == 1 and "g1/d.h5 exists" in lines[0] and "'models = 5'" in lines[0]
+      and os.path.getmtime("g1/d.h5") == mtime, r.stderr)
+
 # solve sample 4 from the stored float32 input and compare with the stored |I|
 s = 4
 with h5py.File("model.h5", "w") as m:

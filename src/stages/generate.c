@@ -19,6 +19,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "io/h5util.h"
+#include "io/provenance.h"
 #include "io/shard.h"
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
@@ -117,6 +118,23 @@ static int generate_run(const params *ps, const char *params_text)
     if (fval + ftest > 1.0 && log_rank() == 0) error_set("[generate] split_validation + split_test = %g exceeds 1", fval + ftest);
     if (rg.lo[5] < 0 || rg.hi[5] >= 1.0) error_set("[generate] eccentricity must lie in [0, 1)");
     collective_fail_if(error_pending());
+
+    /* A campaign run again (after a pre-emption, say) must not make a finished dataset again. The
+     * master file only appears, by rename, once every shard is complete. */
+    int made = 0;
+    if (log_rank() == 0) {
+        char why[1024];
+        made = provenance_matches(output, "generate", "generate", params_text, why, sizeof why);
+        if (made < 0)
+            error_set("%s exists and %s: remove it to generate again, or set another [generate] output", output, why);
+    }
+    collective_fail_if(error_pending());
+    MPI_Bcast(&made, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (made == 1) {
+        message0("generate: %s is complete and was made with these [generate] parameters: nothing to do "
+                 "(remove it to generate again)", output);
+        return 0;
+    }
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
 
     lamda_data lamda;
