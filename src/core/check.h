@@ -15,6 +15,10 @@
 #ifndef SYNOBS_CHECK_H
 #define SYNOBS_CHECK_H
 
+#if defined(__cplusplus) && !defined(_Noreturn)
+#define _Noreturn [[noreturn]] /* the CUDA sources include this header as C++ */
+#endif
+
 #include <stddef.h>
 
 _Noreturn void synobs_fatal(const char *file, int line, const char *source, const char *hint,

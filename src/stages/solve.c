@@ -21,6 +21,9 @@
 #include "rt/constants.h"
 #include "rt/solver.h"
 #include "stages/stage.h"
+#ifdef SYNOBS_HAVE_CUDA
+#include "cuda/rt_solver.h"
+#endif
 
 static const param_decl solve_params[] = {
     {"solve", "input", PARAM_STRING, NULL, 0, 0, NULL, "", "HDF5 file with the model (v_z, T, n_CO, frequencies; attributes dx, v_turb, boundary)"},
@@ -35,8 +38,9 @@ static const param_decl solve_params[] = {
     {"solve", "dust_beta", PARAM_REAL, "1.0", -5, 5, NULL, "", "dust mode: opacity index, kappa = kappa0 (nu/nu_ref)^beta"},
     {"solve", "dust_x_co", PARAM_REAL, "1e-4", 1e-12, 1, NULL, "", "dust mode: n_CO / n_H2, to turn n_CO into the gas density"},
     {"solve", "dust_mu_h2", PARAM_REAL, "2.8", 1, 100, NULL, "u", "dust mode: mean mass per H2 molecule, helium included"},
-    {"solve", "engine", PARAM_CHOICE, "fast", 0, 0, "fast|reference", "",
-     "fast: vectorised (SLEEF) on threads; reference: the plain scalar column of the spec, one thread (benchmarks)"},
+    {"solve", "engine", PARAM_CHOICE, "fast", 0, 0, "fast|reference|cuda", "",
+     "fast: vectorised (SLEEF) on threads; reference: the plain scalar column of the spec, one thread (benchmarks); "
+     "cuda: the GPU of the rank (line mode, CUDA builds)"},
     {"solve", "threads", PARAM_INT, "0", 0, 4096, NULL, "threads", "threads per rank over pixel columns (0: all cores)"},
     {"solve", "repeat", PARAM_INT, "1", 1, 1e6, NULL, "", "solve the same model N times and print the median solve time per image"},
     PARAM_END};
@@ -86,6 +90,13 @@ static int solve_run(const params *ps, const char *params_text)
     int dust = strcmp(params_string(ps, "solve", "mode"), "dust") == 0;
     int threads = (int)params_int(ps, "solve", "threads"), repeat = (int)params_int(ps, "solve", "repeat");
     int reference = strcmp(params_string(ps, "solve", "engine"), "reference") == 0;
+    int gpu = strcmp(params_string(ps, "solve", "engine"), "cuda") == 0;
+#ifndef SYNOBS_HAVE_CUDA
+    if (gpu && log_rank() == 0) error_set("[solve] engine = cuda: this synobs was built without the CUDA backend");
+    collective_fail_if(error_pending());
+#endif
+    if (gpu && dust && log_rank() == 0) error_set("[solve] engine = cuda images lines only (mode = line)");
+    collective_fail_if(error_pending());
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
 
     lamda_data lamda = {0};
@@ -121,7 +132,11 @@ static int solve_run(const params *ps, const char *params_text)
         MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         double t0 = clock_now();
         if (count && reference) rt_image_reference(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local);
+#ifdef SYNOBS_HAVE_CUDA
+        else if (count && gpu) bad = cuda_rt_image(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local, NULL) != 0;
+#endif
         else if (count) rt_image(&sl, 1, (int)count, m.nz, m.vz + o, m.T + o, m.n + o, local, threads);
+        collective_fail_if(bad);
         double dt = clock_now() - t0;
         MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
         times[r] = dt;
