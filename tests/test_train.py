@@ -118,6 +118,12 @@ def main():
     check(last <= LOSS_FACTOR * first, f"loss falls: last-epoch mean {last:.4f} <= {LOSS_FACTOR} x first-epoch mean {first:.4f} "
           f"(ratio {last / first:.3f}) in {STEPS} steps")
     check(np.isfinite(ref1["history/val_maxrel_median"]).all(), "validation figures recorded every epoch")
+    vm = ref1["history/val_maxrel_median"]
+    with h5py.File(os.path.join(ARGS.workdir, "ref1/model_best.h5"), "r") as f:
+        best = f["history/val_maxrel_median"][()]
+    check(len(best) == int(np.argmin(vm)) + 1 and best[-1] == vm.min(),
+          f"model_best.h5 is the epoch with the lowest validation MaxRel (epoch {len(best)}, {best[-1]:.3f}%; "
+          f"history {np.round(vm, 3).tolist()})")
 
     # 2. kill -9 after the checkpoint at step 8, corrupt the newest checkpoint, resume
     p = start(train_args("killed"))

@@ -195,6 +195,18 @@ static void validate_epoch(nn_graph *g, const train_data *td, const train_opts *
     eval_result_free(&r);
 }
 
+/* Whether the newest epoch's validation median MaxRel is the lowest of the history (strictly below
+ * every earlier one; NaN never is). */
+static bool best_so_far(const train_history *h)
+{
+    const double *m = h->epoch[2];
+    int64_t last = h->nepochs - 1;
+    if (last < 0 || !(m[last] == m[last])) return false;
+    for (int64_t i = 0; i < last; i++)
+        if (m[i] <= m[last]) return false;
+    return true;
+}
+
 static void save(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st, const char *text)
 {
     if (log_rank() == 0) {
@@ -358,6 +370,12 @@ static int train_run(const params *ps, const char *params_text)
             jlog("epoch", "\"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g, \"val_loss\": %.9g, "
                  "\"val_maxrel_median\": %.9g, \"val_zncc\": %.9g, \"val_ssim\": %.9g", (long long)st.epoch + 1,
                  (long long)st.step, train_loss, val[0], val[1], val[2], val[3]);
+            if (o.validate && best_so_far(&st.hist)) { /* as the reference keeps its best checkpoint */
+                char best[4200];
+                snprintf(best, sizeof best, "%s/model_best.h5", o.output_dir);
+                save(best, &g, &opt, &st, params_text);
+                message0("train: epoch %lld has the lowest validation median MaxRel so far: %s", (long long)st.epoch + 1, best);
+            }
             st.epoch++, st.step_in_epoch = 0;
             done = done || st.epoch >= o.epochs;
             if (!done && !stop && o.checkpoint_epochs > 0 && st.epoch % o.checkpoint_epochs == 0)
