@@ -54,6 +54,17 @@ check("images finite and >= 0 (|I|)", np.all(np.isfinite(out)) and out.min() >= 
 r = run(2, "stats", "/dev/null", "-P", "stats.input=g2/d.h5", "-P", "stats.output=stats.h5", "-P", "stats.chunk_samples=4")
 check("stats reads what generate wrote", r.returncode == 0 and os.path.exists("stats.h5"), r.stderr)
 
+# statistics: left alone when current, computed again when the input was written after them
+st_args = ["stats", "/dev/null", "-P", "stats.input=g2/d.h5", "-P", "stats.output=stats.h5", "-P", "stats.chunk_samples=4"]
+smtime = os.path.getmtime("stats.h5")
+r = subprocess.run([a.mpiexec, "-n", "2", "--oversubscribe", a.synobs, *st_args], capture_output=True, text=True)
+check("stats again on the same input: nothing to do, file untouched",
+      r.returncode == 0 and "nothing to do" in r.stdout and os.path.getmtime("stats.h5") == smtime, r.stdout + r.stderr)
+os.utime("g2/d.h5", (smtime + 10, smtime + 10))
+r = run(2, *st_args)
+check("stats again after the input changed: computed again", r.returncode == 0 and os.path.getmtime("stats.h5") != smtime,
+      r.stderr)
+
 # a campaign run again must neither make a finished dataset again nor overwrite one made otherwise
 mtime = os.path.getmtime("g1/d.h5")
 r = subprocess.run([a.mpiexec, "-n", "2", "--oversubscribe", a.synobs, "generate", "g.par", "-P", "generate.output=g1/d.h5",

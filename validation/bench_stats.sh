@@ -21,6 +21,7 @@ echo "dataset: $(du -sh big.shards | cut -f1) in $work/big.shards"
 cat big.shards/*.h5 > /dev/null   # the files come from the page cache in every run below
 for n in $ranks; do
   echo "--- $n rank(s): mpiexec -n $n synobs stats ... -P stats.report_bandwidth=true"
+  rm -f stats_$n.h5   # a current statistics file would be left alone (nothing measured)
   mpiexec -n "$n" "$build/synobs" stats /dev/null -P stats.input=big.h5 -P stats.output=stats_$n.h5 \
       -P stats.report_bandwidth=true 2>&1 | grep -E 'stats: pass|bandwidth:'
 done

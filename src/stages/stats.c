@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/check.h"
 #include "core/clock.h"
@@ -20,6 +21,7 @@
 #include "core/progress.h"
 #include "io/dataset.h"
 #include "io/h5util.h"
+#include "io/provenance.h"
 #include "io/statsfile.h"
 #include "mpi/collective.h"
 #include "mpi/moments_op.h"
@@ -154,6 +156,25 @@ static int stats_run(const params *ps, const char *params_text)
     const char *input = params_string(ps, "stats", "input"), *output = params_string(ps, "stats", "output");
     int64_t chunk_samples = params_int(ps, "stats", "chunk_samples");
     bool skip = strcmp(params_string(ps, "stats", "nonfinite"), "skip") == 0;
+
+    /* A campaign run again leaves statistics alone that were computed with these [stats] parameters
+     * after the input was last written (its master file appears, by rename, once complete);
+     * otherwise they are computed (again). */
+    int current = 0;
+    if (log_rank() == 0) {
+        char why[1024];
+        struct stat si, so;
+        current = provenance_matches(output, "stats", "stats", params_text, why, sizeof why) == 1 &&
+                  stat(input, &si) == 0 && stat(output, &so) == 0 &&
+                  (so.st_mtim.tv_sec > si.st_mtim.tv_sec ||
+                   (so.st_mtim.tv_sec == si.st_mtim.tv_sec && so.st_mtim.tv_nsec >= si.st_mtim.tv_nsec));
+    }
+    MPI_Bcast(&current, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (current) {
+        message0("stats: %s was computed from %s, as it is now, with these [stats] parameters: nothing to do "
+                 "(remove it to compute again)", output, input);
+        return 0;
+    }
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
