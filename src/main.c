@@ -17,6 +17,7 @@
 #endif
 #include "core/check.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "core/params.h"
 #include "io/h5util.h"
 #include "io/provenance.h"
@@ -100,6 +101,7 @@ static params *load_params(const stage *st, const char *path, int n_over, char *
 
 int main(int argc, char **argv)
 {
+    signals_start(); /* before MPI_Init: no thread but one ever takes SIGUSR1/SIGTERM */
     MPI_Init(&argc, &argv);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

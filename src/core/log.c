@@ -71,13 +71,16 @@ void warning_local(const char *fmt, ...)
     va_end(ap);
 }
 
-void jlog_open(const char *path)
+static void jlog_open_mode(const char *path, const char *mode)
 {
     if (g_rank != 0) return;
     jlog_close();
-    g_jlog = fopen(path, "w");
+    g_jlog = fopen(path, mode);
     if (!g_jlog) warning0("cannot write the JSON-lines log %s; going on without it", path);
 }
+
+void jlog_open(const char *path) { jlog_open_mode(path, "w"); }
+void jlog_open_append(const char *path) { jlog_open_mode(path, "a"); }
 
 void jlog_close(void)
 {

@@ -33,6 +33,8 @@ void warning_local(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Lines are flushed as written, so a pre-empted job leaves a readable log.
  */
 void jlog_open(const char *path);
+/** The same, appending: a resumed training run adds to the log of the runs before it. */
+void jlog_open_append(const char *path);
 void jlog_close(void);
 /**
  * @brief Append one record {"t": elapsed, "event": event, <fields>} to the JSON-lines log.

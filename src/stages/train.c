@@ -252,7 +252,7 @@ static int train_run(const params *ps, const char *params_text)
     const int mb = (int)params_int(ps, "train", "micro_batch");
     const int64_t gb = params_int(ps, "train", "global_batch");
     const uint64_t seed = (uint64_t)params_int(ps, "train", "seed");
-    signals_install();
+    signals_catch_stop();
     train_common_threads(ps, "train");
 
     int streams = (int)(gb / mb), P = log_size();
@@ -312,7 +312,7 @@ static int train_run(const params *ps, const char *params_text)
 
     char logpath[4200], q[16384];
     snprintf(logpath, sizeof logpath, "%s/train.log.jsonl", o.output_dir);
-    jlog_open(logpath);
+    jlog_open_append(logpath);
     jlog("start", "\"stage\": \"train\", \"ranks\": %d, \"resumed_from\": \"%s\", \"step\": %lld, \"parameters\": %s", P,
          resumed ? resumed : "", (long long)st.step, json_quote(params_text, q, sizeof q));
 
@@ -401,6 +401,7 @@ static int train_run(const params *ps, const char *params_text)
     history_free(&st.hist);
     train_data_free(&td);
     free(resumed);
+    signals_default();
     return status;
 }
 
