@@ -21,6 +21,22 @@ static void stop_set(sigset_t *s)
     sigaddset(s, SIGTERM);
 }
 
+/* What either signal does: set the flag while training catches it, else the default action (end
+ * the process). Async-signal-safe: it also runs as a handler. */
+static void take(int sig)
+{
+    if (atomic_load(&catching)) {
+        atomic_store(&stop_signal, sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+}
+
 static void *signal_thread(void *arg)
 {
     (void)arg;
@@ -28,21 +44,23 @@ static void *signal_thread(void *arg)
     stop_set(&s);
     for (;;) {
         int sig = 0;
-        if (sigwait(&s, &sig) != 0) continue;
-        if (atomic_load(&catching)) {
-            atomic_store(&stop_signal, sig);
-            continue;
-        }
-        /* not training: the default action, which ends the process */
-        signal(sig, SIG_DFL);
-        pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-        raise(sig);
+        if (sigwait(&s, &sig) == 0) take(sig);
     }
     return NULL;
 }
 
 void signals_start(void)
 {
+    /* The handler is a safety net: a thread that unblocks the signals again would otherwise get
+     * the default action and end the run without a checkpoint (under srun, without it, the
+     * training task died of SIGUSR1: some thread there takes signals). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = take;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     sigset_t s;
     stop_set(&s);
     pthread_sigmask(SIG_BLOCK, &s, NULL);

@@ -6,7 +6,8 @@
  *
  * No compute thread ever receives these signals: signals_start() blocks them before MPI_Init, so
  * every thread created after (MPI's, OpenMP's, oneDNN's, the loader's) inherits the block, and one
- * thread takes them with sigwait(). A handler running on a thread that was inside a oneDNN kernel
+ * thread takes them with sigwait(); a handler doing the same stays installed for threads that
+ * unblock them again (some do under srun). A handler running on a thread that was inside a oneDNN kernel
  * or a system call was followed, about one run in ten, by heap corruption ("corrupted size vs.
  * prev_size" in free inside dnnl_primitive_execute) on the signalled rank.
  */
