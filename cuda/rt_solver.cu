@@ -2,7 +2,7 @@
  * @file rt_solver.cu
  * @brief The line RT solver on a GPU (see rt_solver.h). The per-point pass writes its quantities
  * point-major ([z][column]) so that the channel threads, consecutive in the column, read coalesced.
- * Formulas, branches and summation order are those of src/rt/solver.c; only exp and erf are CUDA's
+ * The step formulas are src/rt/formal.h's, shared with the CPU solvers; only exp and erf are CUDA's
  * (<= 1 and 2 ulp) instead of glibc's.
  */
 #include "cuda/rt_solver.h"
@@ -51,14 +51,6 @@ __global__ void rt_points(line_consts L, const double *energy, const double *wei
     vc[p] = vz[h] / RT_C;
 }
 
-__device__ double line_dtau(double a0, double a1, double b0, double b1, double G0, double R0, double G1, double R1)
-{
-    double db = b1 - b0;
-    if (fabs(db) < 1e-4) return 0.5 * (a0 + a1) * G0 - (1.0 / 3.0) * ((a0 + a1) + a1) * (G0 * b0 * db);
-    return ((a1 - a0) * (G0 - G1) + ((RT_SQRT_PI * a1) * b0 - (RT_SQRT_PI * a0) * b1) * (R0 - R1)) *
-           (0.5 / (db * db + 1e-30));
-}
-
 /* One thread per (column, channel): spec 8 and 9 along z, sums in the reference's order. */
 __global__ void rt_channels(int ncol, int nz, int nfreq, double nu0, const double *freq, const double *ibdy,
                             const double *S, const double *adx, const double *width, const double *vc, double *I)
@@ -67,28 +59,14 @@ __global__ void rt_channels(int ncol, int nz, int nfreq, double nu0, const doubl
     if (t >= (long)ncol * nfreq) return;
     int f = (int)(t / ncol);
     long c = t % ncol;
-    const double nu = freq[f], off = nu - nu0, q3 = 1.0 / 3.0, q4 = 0.25;
+    const double nu = freq[f], off = nu - nu0;
     double b0 = (off + nu * vc[c]) / width[c], G0 = exp(-b0 * b0), R0 = erf(b0), a0 = adx[c], S0 = S[c];
     double tau = 0.0, e0 = 1.0, sum = 0.0;
     for (int k = 1; k < nz; k++) {
         long p = (long)k * ncol + c;
         double b1 = (off + nu * vc[p]) / width[p], G1 = exp(-b1 * b1), R1 = erf(b1), a1 = adx[p], S1 = S[p];
-        double dt = line_dtau(a0, a1, b0, b1, G0, R0, G1, R1), tau1 = tau + dt, e1 = exp(-tau1), dI;
-        if (dt < 1e-4) { /* spec 9.2, as Pomme codes it */
-            double q = 0.5 * dt, f0 = q, f1 = q;
-            q = q * (q3 * dt);
-            f0 += q;
-            f1 -= q;
-            q = q * (q4 * dt);
-            f0 += q;
-            f1 -= q;
-            dI = S0 * e0 * f0 + S1 * e1 * f1;
-        } else if (dt < RT_SERIES_DTAU) {
-            dI = e0 * (S0 * RT_WEIGHT_NEAR(dt) + S1 * RT_WEIGHT_FAR(dt));
-        } else {
-            dI = (S0 * (e1 - e0 * (1.0 - dt)) + S1 * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
-        }
-        sum += dI;
+        double dt = rt_line_dtau(a0, a1, b0, b1, G0, G1, R0, R1), tau1 = tau + dt, e1 = exp(-tau1);
+        sum += rt_formal_step(dt, S0, S1, e0, e1);
         tau = tau1, e0 = e1, b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1;
     }
     I[c * nfreq + f] = sum + ibdy[f] * e0;

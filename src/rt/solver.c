@@ -42,38 +42,14 @@ void rt_boundary_intensity(const rt_setup *s, double *ibdy)
 
 double rt_formal_solution(int nz, const double *dtau, const double *S, double ibdy)
 {
-    const double q3 = 1.0 / 3.0, q4 = 0.25;
     double tau = 0.0, I = 0.0, e0 = 1.0; /* exp(-0) */
     for (int k = 0; k < nz - 1; k++) {
-        double dt = dtau[k], tau1 = tau + dt, e1 = exp(-tau1), dI;
-        if (dt < 1e-4) { /* spec 9.2: the coded (sign-swapped) coefficients, built as Pomme does */
-            double c = 0.5 * dt, f0 = c, f1 = c;
-            c = c * (q3 * dt);
-            f0 += c;
-            f1 -= c;
-            c = c * (q4 * dt);
-            f0 += c;
-            f1 -= c;
-            dI = S[k] * e0 * f0 + S[k + 1] * e1 * f1;
-        } else if (dt < RT_SERIES_DTAU) {
-            dI = e0 * (S[k] * RT_WEIGHT_NEAR(dt) + S[k + 1] * RT_WEIGHT_FAR(dt));
-        } else {
-            dI = (S[k] * (e1 - e0 * (1.0 - dt)) + S[k + 1] * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
-        }
-        I += dI;
+        double dt = dtau[k], tau1 = tau + dt, e1 = exp(-tau1);
+        I += rt_formal_step(dt, S[k], S[k + 1], e0, e1);
         tau = tau1;
         e0 = e1;
     }
     return I + ibdy * e0;
-}
-
-/** Spec 8.1/8.2: the optical depth between two points with a, b linear in between. */
-static double line_dtau(double a0, double a1, double b0, double b1, double G0, double G1, double R0, double R1)
-{
-    double db = b1 - b0;
-    if (fabs(db) < 1e-4) return 0.5 * (a0 + a1) * G0 - (1.0 / 3.0) * ((a0 + a1) + a1) * (G0 * b0 * db);
-    return ((a1 - a0) * (G0 - G1) + ((RT_SQRT_PI * a1) * b0 - (RT_SQRT_PI * a0) * b1) * (R0 - R1)) *
-           (0.5 / (db * db + 1e-30));
 }
 
 static void column_line_reference(const rt_setup *s, int nz, const double *vz, const double *T, const double *n,
@@ -95,7 +71,7 @@ static void column_line_reference(const rt_setup *s, int nz, const double *vz, c
             R[k] = erf(b[k]);
         }
         for (int k = 0; k < nz - 1; k++)
-            dtau[k] = line_dtau(adx[k], adx[k + 1], b[k], b[k + 1], G[k], G[k + 1], R[k], R[k + 1]);
+            dtau[k] = rt_line_dtau(adx[k], adx[k + 1], b[k], b[k + 1], G[k], G[k + 1], R[k], R[k + 1]);
         I[f] = rt_formal_solution(nz, dtau, S, ibdy[f]);
     }
     free(S);

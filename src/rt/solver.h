@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "rt/formal.h"
+
 #include "rt/line.h"
 
 typedef enum { RT_BOUNDARY_ZERO, RT_BOUNDARY_CMB } rt_boundary;
@@ -62,21 +64,6 @@ void rt_image_reference(const rt_setup *s, int nx, int ny, int nz, const double 
 /** One column (nz points) -> I[nfreq]; vt is the column's v_turb or NULL. */
 void rt_column_reference(const rt_setup *s, int nz, const double *vz, const double *T, const double *n,
                          const double *vt, const double *ibdy, double *I);
-
-/* Spec 9.1's weights of the near and far point of a step of optical depth d,
- *   near (e^-d - 1 + d)/d and far (1 - e^-d (1 + d))/d  (times e_k),
- * as their Taylor series for 1e-4 <= d < RT_SERIES_DTAU. The coded form
- *   (S_k (e_k+1 - e_k (1 - d)) + S_k+1 (e_k - e_k+1 (1 + d))) / d
- * loses about 2^-52 / d^2 of its value to cancellation there (4e-8 at d = 1e-4; the 1e-9-level
- * errors of the analytic cases of spec 16.1); the series to d^6 is exact to 1e-16 below 1e-2,
- * where the coded form's loss has fallen to 4e-12. The small-depth branch below 1e-4 stays as
- * Pomme codes it (spec 9.2). */
-#define RT_SERIES_DTAU 1e-2
-/* (macros: the vectorised solver applies them to vectors of d) */
-#define RT_WEIGHT_NEAR(d) \
-    ((d) * (1.0 / 2 + (d) * (-1.0 / 6 + (d) * (1.0 / 24 + (d) * (-1.0 / 120 + (d) * (1.0 / 720 + (d) * (-1.0 / 5040)))))))
-#define RT_WEIGHT_FAR(d) \
-    ((d) * (1.0 / 2 + (d) * (-1.0 / 3 + (d) * (1.0 / 8 + (d) * (-1.0 / 30 + (d) * (1.0 / 144 + (d) * (-1.0 / 840)))))))
 
 /** Lanes of the fast column kernel in this build (8: AVX-512, 4: AVX2, 0: none, reference used). */
 int rt_fast_width(void);

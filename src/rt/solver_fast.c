@@ -209,7 +209,7 @@ static inline void profile(const rt_work *w, size_t k, double off, double nu, vd
  * streaming along z with the running tau and I in registers, sums in the reference's order. */
 static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
 {
-    const double off = nu - s->line->nu0, q3 = 1.0 / 3.0, q4 = 0.25;
+    const double off = nu - s->line->nu0;
     vd b0, G0, R0, b1, G1, R1;
     profile(w, 0, off, nu, &b0, &G0, &R0);
     vd a0 = vload(w->adx), S0 = vload(w->S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
@@ -217,22 +217,13 @@ static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
         size_t o = (size_t)k * W;
         profile(w, o, off, nu, &b1, &G1, &R1);
         vd a1 = vload(w->adx + o), S1 = vload(w->S + o), db = b1 - b0;
-        vd small = 0.5 * (a0 + a1) * G0 - (1.0 / 3.0) * ((a0 + a1) + a1) * (G0 * b0 * db);
-        vd exact = ((a1 - a0) * (G0 - G1) + ((RT_SQRT_PI * a1) * b0 - (RT_SQRT_PI * a0) * b1) * (R0 - R1)) *
-                   (0.5 / (db * db + 1e-30));
-        vd dt = vblend((vl)(vabs(db) < 1e-4), small, exact);
-        vd tau1 = tau + dt, e1 = vexp(-tau1);
-        vd c = 0.5 * dt, f0 = c, f1 = c;
-        c = c * (q3 * dt);
-        f0 += c;
-        f1 -= c;
-        c = c * (q4 * dt);
-        f0 += c;
-        f1 -= c;
-        vd thin = S0 * e0 * f0 + S1 * e1 * f1;
-        vd thick = (S0 * (e1 - e0 * (1.0 - dt)) + S1 * (e0 - e1 * (1.0 + dt))) / (dt + 1e-30);
-        vd series = e0 * (S0 * RT_WEIGHT_NEAR(dt) + S1 * RT_WEIGHT_FAR(dt)); /* see solver.h */
-        I += vblend((vl)(dt < 1e-4), thin, vblend((vl)(dt < RT_SERIES_DTAU), series, thick));
+        /* every lane computes every form; the blends keep each lane's (formal.h) */
+        vd small = RT_DTAU_SMALL(a0, a1, b0, db, G0), exact = RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1);
+        vd dt = vblend((vl)(vabs(db) < RT_DTAU_SHIFT_SMALL), small, exact);
+        vd tau1 = tau + dt, e1 = vexp(-tau1), thin;
+        RT_STEP_THIN(vd, dt, S0, S1, e0, e1, thin);
+        vd series = RT_STEP_SERIES(dt, S0, S1, e0), closed = RT_STEP_CLOSED(dt, S0, S1, e0, e1);
+        I += vblend((vl)(dt < RT_THIN_DTAU), thin, vblend((vl)(dt < RT_SERIES_DTAU), series, closed));
         b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, tau = tau1, e0 = e1;
     }
     return I + ibdy * e0;
