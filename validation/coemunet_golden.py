@@ -195,6 +195,21 @@ def write_state(f, group, tensors):
         g[name] = t.detach().numpy().astype(np.float32)
 
 
+def float32_params_after(a):
+    """PyTorch's own float32 run of the same steps: its weights after them, as one vector."""
+    torch.manual_seed(a.seed)
+    model = COEmuNet(a.grid, a.channels)
+    x = torch.randn(a.batch, 3, a.grid, a.grid, a.grid)
+    y = torch.rand(a.batch, 1, a.channels, a.grid, a.grid)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=a.eps, weight_decay=a.weight_decay)
+    model.train()
+    for _ in range(a.steps):
+        opt.zero_grad()
+        loss_torch(model(x), y)[0].backward()
+        opt.step()
+    return torch.cat([p.detach().double().flatten() for p in model.parameters()])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1234)
@@ -208,6 +223,10 @@ def main():
                          "gradient is zero up to rounding, move by a well-defined amount")
     ap.add_argument("--eps", type=float, default=1e-8,
                     help="Adam's epsilon (PyTorch's default)")
+    ap.add_argument("--precision", choices=("float32", "float64"), default="float32",
+                    help="arithmetic of the PyTorch run. float64: the same float32 weights and batch, every "
+                         "operation in double, results stored rounded to float32; a reference for the exact "
+                         "answer, against which PyTorch's own float32 run can be measured too")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -218,14 +237,17 @@ def main():
     x = torch.randn(a.batch, 3, a.grid, a.grid, a.grid)
     y = torch.rand(a.batch, 1, a.channels, a.grid, a.grid)
     params = list(model.named_parameters())
+    if a.precision == "float64":
+        # drawn in float32 above, so the double run starts from exactly the values synobs reads
+        model, x, y = model.double(), x.double(), y.double()
     buffers = [(n, b) for n, b in model.named_buffers() if "running" in n]
 
     with h5py.File(a.out + ".partial", "w") as f:
         f.attrs.update(grid=a.grid, channels=a.channels, batch=a.batch, seed=a.seed, steps=a.steps, lr=a.lr,
                        beta1=0.9, beta2=0.999, eps=a.eps, weight_decay=a.weight_decay, loss_lambda=LAMBDA,
                        torch_version=str(torch.__version__), numpy_version=str(np.__version__),
-                       n_parameters=sum(p.numel() for _, p in params))
-        f["input"], f["target"] = x.numpy(), y.numpy()
+                       n_parameters=sum(p.numel() for _, p in params), precision=a.precision)
+        f["input"], f["target"] = x.numpy().astype(np.float32), y.numpy().astype(np.float32)
         write_state(f, "params_initial", params)
         write_state(f, "buffers_initial", buffers)
 
@@ -238,7 +260,7 @@ def main():
             loss, mse, freq = loss_torch(out, y)
             loss.backward()
             if step == 0:
-                f["output"] = out.detach().numpy()
+                f["output"] = out.detach().numpy().astype(np.float32)
                 first_loss = loss.item()
                 f["loss"], f["loss_mse"], f["loss_freq"] = first_loss, mse.item(), freq.item()
                 f["loss_numpy"] = loss_numpy(out.detach().numpy(), y.numpy())
@@ -247,10 +269,17 @@ def main():
             if step == 0:
                 write_state(f, "params_step1", params)
         write_state(f, "params_after", params)
+        if a.precision == "float64":
+            # the floor no float32 run can be expected to beat on these weights: PyTorch's own
+            w64 = torch.cat([p.detach().double().flatten() for _, p in params])
+            floor = float((float32_params_after(a) - w64).norm() / w64.norm())
+            f.attrs["float32_params_after_relerr"] = floor
+            print(f"coemunet_golden.py: PyTorch float32 weights after {a.steps} steps are {floor:.3e} "
+                  "(relative, whole vector) from this float64 run")
         write_state(f, "buffers_after", buffers)
         model.eval()
         with torch.no_grad():
-            f["output_eval"] = model(x).numpy()
+            f["output_eval"] = model(x).numpy().astype(np.float32)
         metrics_group(f, np.random.default_rng(a.seed))
     import os
     os.replace(a.out + ".partial", a.out)

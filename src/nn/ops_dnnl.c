@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "core/check.h"
+#include "nn/bn_stats.h"
 #include "nn/graph.h"
 #include "nn/ops.h"
 
@@ -160,6 +161,9 @@ static void conv_forward(nn_graph *g, nn_node *n)
     execute(g, d->fwd, 4, a);
 }
 
+/* Training mode normalises with batch statistics summed in double (nn/bn_stats.h) through the
+ * global-statistics primitive, the one inference uses; the training descriptor is kept only as the
+ * backward primitive's hint. */
 static void bn_forward(nn_graph *g, nn_node *n, bool training)
 {
     dnnl_node *d = impl_of(n);
@@ -167,30 +171,33 @@ static void bn_forward(nn_graph *g, nn_node *n, bool training)
     dnnl_memory_desc_t data = md_act(g->batch, n->out), vec = md_vec(n->out.c);
     const float *gamma = g->params + g->tensors[n->weight].offset;
     const float *beta = g->params + g->tensors[n->bias].offset;
-    unsigned flags = dnnl_use_scale | dnnl_use_shift;
+    const unsigned flags = dnnl_use_scale | dnnl_use_shift;
+    if (!d->infer) {
+        dnnl_batch_normalization_desc_t bd;
+        DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &data, g->bn_eps,
+                                                              flags | dnnl_use_global_stats));
+        d->infer = make(&bd, g, NULL, NULL);
+    }
+    const float *mean, *var;
     if (training) {
-        if (!d->fwd) {
+        if (!d->fwd_pd) {
             dnnl_batch_normalization_desc_t bd;
             DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_training, &data, g->bn_eps, flags));
-            d->fwd = make(&bd, g, NULL, &d->fwd_pd);
+            DNNL_CHECK(dnnl_primitive_desc_create(&d->fwd_pd, &bd, NULL, ((const dnnl_state *)g->engine)->engine, NULL));
         }
-        marg a[] = {{DNNL_ARG_SRC, &data, in->y},   {DNNL_ARG_DST, &data, n->y},
-                    {DNNL_ARG_SCALE, &vec, gamma},  {DNNL_ARG_SHIFT, &vec, beta},
-                    {DNNL_ARG_MEAN, &vec, n->mean}, {DNNL_ARG_VARIANCE, &vec, n->var}};
-        execute(g, d->fwd, 6, a);
+        nn_dims s = n->out;
+        s.n = g->batch;
+        nn_bn_batch_stats(s, in->y, n->mean, n->var);
+        mean = n->mean;
+        var = n->var;
     } else {
-        if (!d->infer) {
-            dnnl_batch_normalization_desc_t bd;
-            DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &data, g->bn_eps,
-                                                                  flags | dnnl_use_global_stats));
-            d->infer = make(&bd, g, NULL, NULL);
-        }
-        const float *rm = g->buffers + n->running;
-        marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y},
-                    {DNNL_ARG_SCALE, &vec, gamma}, {DNNL_ARG_SHIFT, &vec, beta},
-                    {DNNL_ARG_MEAN, &vec, rm},    {DNNL_ARG_VARIANCE, &vec, rm + n->out.c}};
-        execute(g, d->infer, 6, a);
+        mean = g->buffers + n->running;
+        var = mean + n->out.c;
     }
+    marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y},
+                {DNNL_ARG_SCALE, &vec, gamma}, {DNNL_ARG_SHIFT, &vec, beta},
+                {DNNL_ARG_MEAN, &vec, mean},  {DNNL_ARG_VARIANCE, &vec, var}};
+    execute(g, d->infer, 6, a);
 }
 
 static dnnl_alg_kind_t eltwise_alg(const nn_node *n)

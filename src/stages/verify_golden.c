@@ -244,6 +244,10 @@ static int verify(const char *path, nn_backend backend, double tol, double steps
         rc = -1;
         goto done;
     }
+    double floor32;
+    if (H5Aexists(f, "float32_params_after_relerr") > 0 && h5_attr_read_f64(f, "float32_params_after_relerr", &floor32) == 0)
+        printf("  %-44s rel err %.3e  (for information: PyTorch's own float32 run against this float64 golden)\n",
+               "params_after, PyTorch float32", floor32);
     {
         const float *out = nn_forward(&g, x, false);
         double nb;
