@@ -13,6 +13,7 @@
 #include "mpi_test.h"
 #include "nn/bn_stats.h"
 #include "nn/graph.h"
+#include "nn/maxpool.h"
 #include "nn/ops.h"
 
 enum { BATCH = 2 };
@@ -54,6 +55,7 @@ static void compare(const char *what, nn_dims in, build_fn build, const void *ar
         for (size_t i = 0; i < g[k].nparams; i++) g[k].params[i] += 0.1f * (float)((i * 2654435761u) % 1000) / 1000.0f;
         for (size_t i = 0; i < g[k].nbuffers; i++) g[k].buffers[i] = 0.5f + 0.001f * (float)(i % 7);
         nn_graph_set_batch(&g[k], BATCH);
+        if (!training) nn_graph_fold_bn(&g[k]);
         if (k == 0) {
             ny = (size_t)BATCH * nn_sample(nn_output(&g[0])->out);
             x = xmalloc(nx * sizeof *x);
@@ -92,6 +94,9 @@ static int build_conv(nn_graph *g, int x, const void *arg)
     return nn_conv(g, x, "conv", a->cout, a->k, a->s, a->p);
 }
 static int build_bn(nn_graph *g, int x, const void *arg) { (void)arg; return nn_bn(g, x, "bn"); }
+/* conv -> BN (-> ReLU): in inference the oneDNN backend runs these as one folded convolution */
+static int build_conv_bn(nn_graph *g, int x, const void *arg) { return nn_bn(g, build_conv(g, x, arg), "bn"); }
+static int build_conv_bn_relu(nn_graph *g, int x, const void *arg) { return nn_relu(g, build_conv_bn(g, x, arg)); }
 static int build_relu(nn_graph *g, int x, const void *arg) { (void)arg; return nn_relu(g, x); }
 static int build_tanh(nn_graph *g, int x, const void *arg) { (void)arg; return nn_tanh(g, x); }
 static int build_pool(nn_graph *g, int x, const void *arg) { (void)arg; return nn_maxpool(g, x, (const int[3]){2, 2, 2}); }
@@ -112,6 +117,10 @@ static void test_conv(void **state)
     compare("conv 8->16 k1 s2 p0 (projection) 7^3", (nn_dims){1, 8, 7, 7, 7}, build_conv, &proj, true, tol);
     conv_arg dec = {8, {1, 3, 3}, {1, 1, 1}, {0, 1, 1}};
     compare("conv 16->8 k(1,3,3) p(0,1,1) (decoder) 7x8x8", (nn_dims){1, 16, 7, 8, 8}, build_conv, &dec, true, tol);
+    /* inference only: in training the conv bias ahead of BN has a zero gradient but for rounding */
+    compare("conv 1->4 k3 -> BN -> ReLU (stem, direct)", (nn_dims){1, 1, 12, 12, 12}, build_conv_bn_relu, &stem, false, tol);
+    compare("conv 8->8 k3 -> BN -> ReLU", (nn_dims){1, 8, 6, 6, 6}, build_conv_bn_relu, &same, false, tol);
+    compare("conv 16->8 k(1,3,3) -> BN", (nn_dims){1, 16, 7, 8, 8}, build_conv_bn, &dec, false, tol);
 }
 
 static void test_norm_and_pointwise(void **state)
@@ -204,6 +213,43 @@ static void test_bn_batch_stats(void **state)
     free(y);
 }
 
-static const struct CMUnitTest group[] = {cmocka_unit_test(test_conv), cmocka_unit_test(test_norm_and_pointwise),
+/* The oneDNN backend's max pooling against the reference layer on values with many ties (small
+ * integers), for the stem's 2x2x2 and a general window, forward values and routed gradients. */
+static void test_maxpool_ties(void **state)
+{
+    (void)state;
+    const int kernels[2][3] = {{2, 2, 2}, {1, 3, 2}};
+    nn_dims x = {2, 3, 7, 9, 10};
+    size_t nx = nn_numel(x);
+    rng r;
+    rng_seed(&r, 3, 0);
+    float *xv = xmalloc(nx * sizeof *xv), *dx = xmalloc(nx * sizeof *dx), *dx_ref = xmalloc(nx * sizeof *dx_ref);
+    for (size_t i = 0; i < nx; i++) xv[i] = (float)(int)(4 * rng_uniform(&r));
+    for (int t = 0; t < 2; t++) {
+        const int *k = kernels[t];
+        nn_dims y = {x.n, x.c, x.d / k[0], x.h / k[1], x.w / k[2]};
+        size_t ny = nn_numel(y);
+        float *yv = xmalloc(ny * sizeof *yv), *y_ref = xmalloc(ny * sizeof *y_ref), *dy = xmalloc(ny * sizeof *dy);
+        uint8_t *arg = xmalloc(ny);
+        for (size_t i = 0; i < ny; i++) dy[i] = (float)rng_normal(&r);
+        nn_maxpool_forward(x, k, xv, yv, arg);
+        nn_ref_maxpool_forward(x, y, k, xv, y_ref);
+        nn_maxpool_backward(x, k, arg, dy, dx);
+        nn_ref_maxpool_backward(x, y, k, xv, dy, dx_ref);
+        printf("  maxpool %dx%dx%d with ties: forward %s, gradient %s\n", k[0], k[1], k[2],
+               memcmp(yv, y_ref, ny * sizeof *yv) ? "DIFFERS" : "identical", memcmp(dx, dx_ref, nx * sizeof *dx) ? "DIFFERS" : "identical");
+        assert_memory_equal(yv, y_ref, ny * sizeof *yv);
+        assert_memory_equal(dx, dx_ref, nx * sizeof *dx);
+        free(yv);
+        free(y_ref);
+        free(dy);
+        free(arg);
+    }
+    free(xv);
+    free(dx);
+    free(dx_ref);
+}
+
+static const struct CMUnitTest group[] = {cmocka_unit_test(test_maxpool_ties), cmocka_unit_test(test_conv), cmocka_unit_test(test_norm_and_pointwise),
                                           cmocka_unit_test(test_gradient_plumbing), cmocka_unit_test(test_bn_batch_stats)};
 MPI_TEST_MAIN(group)

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
         nn_adam_step(&adam, g.params, g.grads);
         if (s >= 0) t_train += clock_now() - t0;
     }
+    nn_graph_fold_bn(&g); /* as evaluate and emulate do once per loaded model */
     for (int s = -1; s < steps; s++) {
         double t0 = clock_now();
         nn_forward(&g, x, false);

@@ -259,6 +259,7 @@ void nn_graph_set_batch(nn_graph *g, int batch)
     }
     g->scratch_n = most;
     g->scratch = most ? xmalloc(most * sizeof *g->scratch) : NULL;
+    if (g->bn_folded) nn_graph_fold_bn(g); /* the backend state, folded weights included, was released */
 }
 
 void nn_graph_init_params(nn_graph *g, uint64_t seed)
@@ -346,10 +347,40 @@ void nn_graph_bn_commit(nn_graph *g, const double *sums, int count)
     if (g->bn_acc) memset(g->bn_acc, 0, g->nbuffers * sizeof *g->bn_acc);
 }
 
+/* On oneDNN, the number of nodes from i that may run as one folded convolution: 3 for
+ * conv -> BN -> ReLU, 2 for conv -> BN, each feeding only the next; else 1. */
+static int fusable(const nn_graph *g, int i)
+{
+    const nn_node *n = &g->nodes[i];
+    if (g->backend != NN_BACKEND_DNNL || n->op != NN_CONV || n->consumers != 1 || i + 1 >= g->nnodes) return 1;
+    const nn_node *bn = &g->nodes[i + 1];
+    if (bn->op != NN_BN || bn->in[0] != i) return 1;
+    if (i + 2 < g->nnodes && bn->consumers == 1 && g->nodes[i + 2].op == NN_RELU && g->nodes[i + 2].in[0] == i + 1)
+        return 3;
+    return 2;
+}
+
+void nn_graph_fold_bn(nn_graph *g)
+{
+    if (g->backend != NN_BACKEND_DNNL) return;
+    for (int i = 0; i < g->nnodes; i++)
+        if (fusable(g, i) > 1) nn_dnnl_fold(g, &g->nodes[i], &g->nodes[i + 1]);
+    g->bn_folded = true;
+}
+
 const float *nn_forward(nn_graph *g, const float *x, bool training)
 {
+    if (training) g->bn_folded = false;
     for (int i = 0; i < g->nnodes; i++) {
         nn_node *n = &g->nodes[i];
+        if (!training && g->bn_folded) {
+            int k = fusable(g, i);
+            if (k > 1) {
+                nn_dnnl_conv_bn_infer(g, n, &g->nodes[i + k - 1], k == 3);
+                i += k - 1;
+                continue;
+            }
+        }
         size_t count = (size_t)g->batch * nn_sample(n->out);
         switch (n->op) {
         case NN_INPUT: memcpy(n->y, x, count * sizeof *n->y); break;

@@ -90,6 +90,7 @@ typedef struct nn_graph {
     float *scratch;      /**< gradient of an input with several consumers */
     size_t scratch_n;
     void *engine;        /**< backend-wide state (oneDNN engine and stream) */
+    bool bn_folded;      /**< inference uses folded conv -> BN weights (nn_graph_fold_bn) */
 } nn_graph;
 
 void nn_graph_init(nn_graph *g, nn_backend backend);
@@ -127,6 +128,17 @@ void nn_graph_bn_defer(nn_graph *g, bool defer);
  */
 void nn_graph_bn_commit(nn_graph *g, const double *sums, int count);
 
+/**
+ * @brief Inference from now on runs each conv -> BatchNorm (-> ReLU), each feeding only the next, as
+ * one convolution with the BN folded into its weights (oneDNN backend; nothing on the reference one).
+ *
+ * The folded weights are a snapshot of the current parameters and running statistics: call it again
+ * after changing either outside training. A training forward ends the folding (until the next call),
+ * so a graph being trained is never run with stale weights. Folded inference writes only the last
+ * node's y of each fused run.
+ */
+void nn_graph_fold_bn(nn_graph *g);
+
 /** Forward pass on x ([batch × input sample]); returns the last node's output. */
 const float *nn_forward(nn_graph *g, const float *x, bool training);
 /** Backward pass from dy of the last node (overwrites grads). Needs a training forward first. */
@@ -146,5 +158,9 @@ void nn_dnnl_engine_free(nn_graph *g);
 void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training);
 void nn_dnnl_node_backward(nn_graph *g, nn_node *n, float *dx);
 void nn_dnnl_node_release(nn_node *n);
+/** Fold bn's running statistics and affine parameters into conv's weights (a snapshot). */
+void nn_dnnl_fold(nn_graph *g, nn_node *conv, const nn_node *bn);
+/** Inference of conv -> BN (-> ReLU) as one convolution with the folded weights, into last->y. */
+void nn_dnnl_conv_bn_infer(nn_graph *g, nn_node *conv, nn_node *last, bool relu);
 
 #endif

@@ -7,6 +7,7 @@
  * loss and the tests read them directly; oneDNN's convolutions reorder internally where their
  * kernels want blocked data.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,9 @@
 
 #include "core/check.h"
 #include "nn/bn_stats.h"
+#include "nn/conv_direct.h"
 #include "nn/graph.h"
+#include "nn/maxpool.h"
 #include "nn/ops.h"
 
 typedef struct {
@@ -26,6 +29,9 @@ typedef struct {
 typedef struct {
     dnnl_primitive_desc_t fwd_pd, infer_pd;
     dnnl_primitive_t fwd, infer, bwd_data, bwd_weights;
+    dnnl_primitive_t fused;   /* conv: inference with its BatchNorm folded in (and ReLU as a post-op) */
+    bool fused_relu;
+    float *folded;            /* conv: its weights, then bias, with the BatchNorm folded in */
     void *workspace;
 } dnnl_node;
 
@@ -55,6 +61,8 @@ void nn_dnnl_node_release(nn_node *n)
     if (d->infer) dnnl_primitive_destroy(d->infer);
     if (d->bwd_data) dnnl_primitive_destroy(d->bwd_data);
     if (d->bwd_weights) dnnl_primitive_destroy(d->bwd_weights);
+    if (d->fused) dnnl_primitive_destroy(d->fused);
+    free(d->folded);
     if (d->fwd_pd) dnnl_primitive_desc_destroy(d->fwd_pd);
     if (d->infer_pd) dnnl_primitive_desc_destroy(d->infer_pd);
     free(d->workspace);
@@ -152,13 +160,90 @@ static void conv_forward(nn_graph *g, nn_node *n)
         dnnl_convolution_desc_t cd;
         DNNL_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct,
                                                       &src, &wei, &bias, &dst, s, pl, pr));
-        d->fwd = make(&cd, g, NULL, &d->fwd_pd);
+        d->fwd = make(&cd, g, NULL, &d->fwd_pd); /* also the backward primitives' hint */
+    }
+    if (nn_conv_direct_applies(in->out.c, n->k, n->s, n->p)) {
+        nn_dims x = in->out;
+        x.n = g->batch;
+        nn_conv_direct_forward(x, n->out.c, n->k, in->y, g->params + g->tensors[n->weight].offset,
+                               g->params + g->tensors[n->bias].offset, false, n->y);
+        return;
     }
     marg a[] = {{DNNL_ARG_SRC, &src, in->y},
                 {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
                 {DNNL_ARG_BIAS, &bias, g->params + g->tensors[n->bias].offset},
                 {DNNL_ARG_DST, &dst, n->y}};
     execute(g, d->fwd, 4, a);
+}
+
+/*
+ * Inference of conv -> BatchNorm (-> ReLU) as one convolution: with s = γ / sqrt(running var + ε),
+ * the weights become w·s and the bias (b − running mean)·s + β per output channel, and the ReLU a
+ * post-op. Two passes over the activations fewer per layer; the result differs from the unfused
+ * layers by rounding only. nn_dnnl_fold makes the folded weights (a snapshot of the parameters and
+ * running statistics, see nn_graph_fold_bn); nn_dnnl_conv_bn_infer runs with them.
+ */
+void nn_dnnl_fold(nn_graph *g, nn_node *conv, const nn_node *bn)
+{
+    dnnl_node *d = impl_of(conv);
+    const nn_tensor *tw = &g->tensors[conv->weight];
+    size_t per_out = tw->count / (size_t)conv->out.c;
+    if (!d->folded) d->folded = xmalloc((tw->count + (size_t)conv->out.c) * sizeof *d->folded);
+    const float *w = g->params + tw->offset, *b = g->params + g->tensors[conv->bias].offset;
+    const float *gamma = g->params + g->tensors[bn->weight].offset, *beta = g->params + g->tensors[bn->bias].offset;
+    const float *rm = g->buffers + bn->running, *rv = rm + bn->out.c;
+    float *fw = d->folded, *fb = d->folded + tw->count;
+    for (int o = 0; o < conv->out.c; o++) {
+        double sc = gamma[o] / sqrt((double)rv[o] + g->bn_eps);
+        for (size_t j = 0; j < per_out; j++) fw[(size_t)o * per_out + j] = (float)(w[(size_t)o * per_out + j] * sc);
+        fb[o] = (float)(((double)b[o] - rm[o]) * sc + beta[o]);
+    }
+}
+
+void nn_dnnl_conv_bn_infer(nn_graph *g, nn_node *conv, nn_node *last, bool relu)
+{
+    dnnl_state *st = g->engine;
+    dnnl_node *d = impl_of(conv);
+    const nn_node *in = &g->nodes[conv->in[0]];
+    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, conv->out);
+    dnnl_dims_t wd = {conv->out.c, in->out.c, conv->k[0], conv->k[1], conv->k[2]};
+    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(conv->out.c);
+    size_t nw = g->tensors[conv->weight].count;
+    if (nn_conv_direct_applies(in->out.c, conv->k, conv->s, conv->p)) {
+        nn_dims x = in->out;
+        x.n = g->batch;
+        nn_conv_direct_forward(x, conv->out.c, conv->k, in->y, d->folded, d->folded + nw, relu, last->y);
+        return;
+    }
+    if (d->fused && d->fused_relu != relu) {
+        dnnl_primitive_destroy(d->fused);
+        d->fused = NULL;
+    }
+    if (!d->fused) {
+        dnnl_dims_t s, k, pl, pr;
+        conv_padding(conv, in->out, s, k, pl, pr);
+        dnnl_convolution_desc_t cd;
+        DNNL_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                      &src, &wei, &bias, &dst, s, pl, pr));
+        dnnl_primitive_attr_t attr;
+        DNNL_CHECK(dnnl_primitive_attr_create(&attr));
+        if (relu) {
+            dnnl_post_ops_t po;
+            DNNL_CHECK(dnnl_post_ops_create(&po));
+            DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+            DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+            dnnl_post_ops_destroy(po);
+        }
+        dnnl_primitive_desc_t pd;
+        DNNL_CHECK(dnnl_primitive_desc_create(&pd, &cd, attr, st->engine, NULL));
+        DNNL_CHECK(dnnl_primitive_create(&d->fused, pd));
+        dnnl_primitive_desc_destroy(pd);
+        dnnl_primitive_attr_destroy(attr);
+        d->fused_relu = relu;
+    }
+    marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_WEIGHTS, &wei, d->folded},
+                {DNNL_ARG_BIAS, &bias, d->folded + nw}, {DNNL_ARG_DST, &dst, last->y}};
+    execute(g, d->fused, 4, a);
 }
 
 /* Training mode normalises with batch statistics summed in double (nn/bn_stats.h) through the
@@ -219,35 +304,15 @@ static void eltwise_forward(nn_graph *g, nn_node *n)
     execute(g, d->fwd, 2, a);
 }
 
+/* Max pooling runs on nn/maxpool.c: oneDNN 2.6 has only a reference kernel for plain layouts. The
+ * workspace holds each output's argmax for the backward. */
 static void pool_forward(nn_graph *g, nn_node *n, bool training)
 {
     dnnl_node *d = impl_of(n);
-    const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    dnnl_dims_t s, k, pl, pr, dil = {0, 0, 0};
-    conv_padding(n, in->out, s, k, pl, pr);
-    if (training) {
-        if (!d->fwd) {
-            dnnl_pooling_v2_desc_t pd;
-            DNNL_CHECK(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_training, dnnl_pooling_max, &src, &dst,
-                                                         s, k, dil, pl, pr));
-            d->fwd = make(&pd, g, NULL, &d->fwd_pd);
-            const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
-            d->workspace = xmalloc(dnnl_memory_desc_get_size(ws));
-        }
-        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
-        marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}, {DNNL_ARG_WORKSPACE, ws, d->workspace}};
-        execute(g, d->fwd, 3, a);
-    } else {
-        if (!d->infer) {
-            dnnl_pooling_v2_desc_t pd;
-            DNNL_CHECK(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, dnnl_pooling_max, &src, &dst,
-                                                         s, k, dil, pl, pr));
-            d->infer = make(&pd, g, NULL, NULL);
-        }
-        marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_DST, &dst, n->y}};
-        execute(g, d->infer, 2, a);
-    }
+    nn_dims x = g->nodes[n->in[0]].out;
+    x.n = g->batch;
+    if (training && !d->workspace) d->workspace = xmalloc((size_t)g->batch * nn_sample(n->out));
+    nn_maxpool_forward(x, n->k, g->nodes[n->in[0]].y, n->y, training ? d->workspace : NULL);
 }
 
 /* Nearest upsampling is a copy (and its backward a 4-term sum): oneDNN 2.6's resampling crashed
@@ -391,19 +456,9 @@ static void eltwise_backward(nn_graph *g, nn_node *n, float *dx)
 
 static void pool_backward(nn_graph *g, nn_node *n, float *dx)
 {
-    dnnl_node *d = impl_of(n);
-    const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    if (!d->bwd_data) {
-        dnnl_dims_t s, k, pl, pr, dil = {0, 0, 0};
-        conv_padding(n, in->out, s, k, pl, pr);
-        dnnl_pooling_v2_desc_t pd;
-        DNNL_CHECK(dnnl_pooling_v2_backward_desc_init(&pd, dnnl_pooling_max, &src, &dst, s, k, dil, pl, pr));
-        d->bwd_data = make(&pd, g, d->fwd_pd, NULL);
-    }
-    const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(d->fwd_pd, dnnl_query_workspace_md, 0);
-    marg a[] = {{DNNL_ARG_DIFF_DST, &dst, n->dy}, {DNNL_ARG_WORKSPACE, ws, d->workspace}, {DNNL_ARG_DIFF_SRC, &src, dx}};
-    execute(g, d->bwd_data, 3, a);
+    nn_dims x = g->nodes[n->in[0]].out;
+    x.n = g->batch;
+    nn_maxpool_backward(x, n->k, impl_of(n)->workspace, n->dy, dx);
 }
 
 static void upsample_backward(nn_graph *g, nn_node *n, float *dx)

@@ -98,6 +98,7 @@ static int emulate_run(const params *ps, const char *params_text)
     int rc = 0;
     message0("emulate: model %s on %lld inputs of %s (grid %d, %d channel(s)), batch %d", model_path, (long long)N, input, G,
              F, batch);
+    nn_graph_fold_bn(&g);
     for (int64_t b0 = 0; b0 < count && rc == 0; b0 += batch) {
         int64_t m = count - b0 < batch ? count - b0 : batch;
         rc = dataset_read(ds, first + b0, m, raw, NULL);

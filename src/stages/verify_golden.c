@@ -249,6 +249,7 @@ static int verify(const char *path, nn_backend backend, double tol, double steps
         printf("  %-44s rel err %.3e  (for information: PyTorch's own float32 run against this float64 golden)\n",
                "params_after, PyTorch float32", floor32);
     {
+        nn_graph_fold_bn(&g); /* inference as evaluate and emulate run it */
         const float *out = nn_forward(&g, x, false);
         double nb;
         if (read_floats(f, path, "output_eval", nout, ref)) {

@@ -24,6 +24,7 @@ int eval_predict(nn_graph *g, dataset *ds, const int64_t *index, int64_t n, cons
     const size_t in_f = 3 * (size_t)G * G * G, out_f = nn_sample(nn_output(g)->out);
     float *x = xmalloc((size_t)B * in_f * sizeof *x);
     int rc = 0;
+    nn_graph_fold_bn(g); /* the current weights and running statistics, folded for inference */
     for (int64_t b0 = 0; b0 < n && rc == 0; b0 += B) {
         int64_t m = n - b0 < B ? n - b0 : B;
         rc = samples_read(ds, index + b0, m, norm, x, target ? target + b0 * out_f : NULL);

@@ -1,0 +1,60 @@
+#include "nn/maxpool.h"
+
+#include <string.h>
+
+/* One output row (fixed n, c, od, oh) of a window k0×k1×k2; inlined with constant k for 2×2×2. */
+static inline void row_forward(const float *x, size_t plane, size_t row, int k0, int k1, int k2, int ow_n,
+                               float *y, uint8_t *arg)
+{
+    for (int ow = 0; ow < ow_n; ow++) {
+        float best = x[(size_t)ow * k2];
+        int at = 0;
+        for (int a = 0; a < k0; a++)
+            for (int b = 0; b < k1; b++)
+                for (int e = 0; e < k2; e++) {
+                    float v = x[a * plane + b * row + (size_t)ow * k2 + e];
+                    int gt = v > best;
+                    best = gt ? v : best;
+                    at = gt ? (a * k1 + b) * k2 + e : at;
+                }
+        y[ow] = best;
+        if (arg) arg[ow] = (uint8_t)at;
+    }
+}
+
+void nn_maxpool_forward(nn_dims x, const int k[3], const float *xv, float *yv, uint8_t *arg)
+{
+    const int od_n = x.d / k[0], oh_n = x.h / k[1], ow_n = x.w / k[2];
+    const size_t row = (size_t)x.w, plane = (size_t)x.h * x.w, vol = nn_spatial(x);
+    const size_t out_vol = (size_t)od_n * oh_n * ow_n;
+    const int k2x2x2 = k[0] == 2 && k[1] == 2 && k[2] == 2;
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int nc = 0; nc < x.n * x.c; nc++)
+        for (int od = 0; od < od_n; od++)
+            for (int oh = 0; oh < oh_n; oh++) {
+                const float *xr = xv + (size_t)nc * vol + (size_t)od * k[0] * plane + (size_t)oh * k[1] * row;
+                size_t o = (size_t)nc * out_vol + ((size_t)od * oh_n + oh) * ow_n;
+                uint8_t *ar = arg ? arg + o : NULL;
+                if (k2x2x2) row_forward(xr, plane, row, 2, 2, 2, ow_n, yv + o, ar);
+                else row_forward(xr, plane, row, k[0], k[1], k[2], ow_n, yv + o, ar);
+            }
+}
+
+void nn_maxpool_backward(nn_dims x, const int k[3], const uint8_t *arg, const float *dy, float *dx)
+{
+    const int od_n = x.d / k[0], oh_n = x.h / k[1], ow_n = x.w / k[2];
+    const size_t row = (size_t)x.w, plane = (size_t)x.h * x.w, vol = nn_spatial(x);
+    const size_t out_vol = (size_t)od_n * oh_n * ow_n;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < x.n * x.c; nc++) {
+        float *d = dx + (size_t)nc * vol;
+        memset(d, 0, vol * sizeof *d);
+        for (int od = 0; od < od_n; od++)
+            for (int oh = 0; oh < oh_n; oh++)
+                for (int ow = 0; ow < ow_n; ow++) {
+                    size_t o = (size_t)nc * out_vol + ((size_t)od * oh_n + oh) * ow_n + ow;
+                    int at = arg[o], e = at % k[2], b = (at / k[2]) % k[1], a = at / (k[1] * k[2]);
+                    d[(size_t)(od * k[0] + a) * plane + (size_t)(oh * k[1] + b) * row + (size_t)ow * k[2] + e] = dy[o];
+                }
+    }
+}
