@@ -51,10 +51,15 @@ static scan_status scan_block(scan_state *s, const float *x, size_t n, bool want
         moments_acc_start(&s->lin, (double)(float)mean_f32(x, n));
         s->lin_shift_set = true;
     }
+    moments_acc trial = s->lin, trial_log = s->log;
+    if (want_log && !s->log_shift_set) {
+        double y[MOMENTS_BLOCK];
+        vlog_f32_to_f64(x, y, n);
+        moments_acc_start(&trial_log, mean_f64(y, n));
+    }
     float mn, mx;
     size_t nonfinite;
-    moments_acc trial = s->lin;
-    moments_acc_add_f32(&trial, x, n, &mn, &mx, &nonfinite);
+    moments_acc_add_f32_log(&trial, want_log ? &trial_log : NULL, x, n, &mn, &mx, &nonfinite);
     if (nonfinite) {
         for (size_t i = 0; i < n; i++)
             if (!(fabsf(x[i]) <= FLT_MAX)) { *bad = i; break; }
@@ -66,19 +71,14 @@ static scan_status scan_block(scan_state *s, const float *x, size_t n, bool want
         return SCAN_NOT_POSITIVE;
     }
     s->lin = trial;
+    if (want_log) {
+        s->log = trial_log;
+        s->log_shift_set = true;
+    }
     s->min = mn < s->min ? mn : s->min;
     s->max = mx > s->max ? mx : s->max;
     s->count += n;
     select_hist_top(s->hist, x, n);
-    if (want_log) {
-        double y[MOMENTS_BLOCK];
-        vlog_f32_to_f64(x, y, n);
-        if (!s->log_shift_set) {
-            moments_acc_start(&s->log, mean_f64(y, n));
-            s->log_shift_set = true;
-        }
-        moments_acc_add_f64(&s->log, y, n);
-    }
     return SCAN_OK;
 }
 

@@ -2,13 +2,36 @@
 
 #include <stdlib.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include "core/check.h"
 
 void select_hist_top(uint32_t *restrict hist, const float *restrict x, size_t n)
 {
-    /* Two interleaved sub-histograms would break the store-to-load chain on runs of equal bins;
-     * measured on smooth fields it did not pay on this machine, so one table it is. */
-    for (size_t i = 0; i < n; i++) hist[select_key(x[i]) >> 16]++;
+    size_t i = 0;
+#ifdef __AVX512F__
+    /* Keys of 16 values at once; when all 16 fall in one bin (runs are common in smooth fields), one
+     * add of 16. Measured 0.45-0.5 ns per value against 0.75-0.9 for the plain loop on synthetic
+     * fields (2-core AMD EPYC VM). Two interleaved tables did not pay. */
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+    for (; i + 16 <= n; i += 16) {
+        const __m512i u = _mm512_loadu_si512(x + i);
+        /* select_key: negative values flip all bits, others set the sign bit */
+        const __m512i key = _mm512_xor_si512(u, _mm512_or_si512(_mm512_srai_epi32(u, 31), sign));
+        const __m512i top = _mm512_srli_epi32(key, 16);
+        const __m512i first = _mm512_permutexvar_epi32(_mm512_setzero_si512(), top);
+        if (_mm512_cmpeq_epi32_mask(top, first) == 0xffff) {
+            hist[(uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(top))] += 16;
+        } else {
+            uint32_t t[16];
+            _mm512_storeu_si512(t, top);
+            for (int l = 0; l < 16; l++) hist[t[l]]++;
+        }
+    }
+#endif
+    for (; i < n; i++) hist[select_key(x[i]) >> 16]++;
 }
 
 void select_hist_low(uint32_t *restrict hist, const float *restrict x, size_t n, uint32_t top)
