@@ -22,12 +22,50 @@ static inline void row_forward(const float *x, size_t plane, size_t row, int k0,
     }
 }
 
+enum { MAX_ROW = 512 };
+
+/* The 2x2x2 window of one output row: the first maximum over the four input rows of each column
+ * (a, b in order), then over the column pair; on a tie between the pair, the earlier position in
+ * (d, h, w) order, i.e. the smaller row index, then w. Stage one runs along W in vector registers. */
+static void row_forward_k2(const float *x, size_t plane, size_t row, int ow_n, float *y, uint8_t *arg)
+{
+    const float *r0 = x, *r1 = x + row, *r2 = x + plane, *r3 = x + plane + row;
+    float m[MAX_ROW];
+    int32_t at[MAX_ROW];
+    const int w_n = 2 * ow_n;
+    if (!arg) { /* inference: the maximum only */
+        for (int w = 0; w < w_n; w++) {
+            float a = r0[w] > r1[w] ? r0[w] : r1[w], b = r2[w] > r3[w] ? r2[w] : r3[w];
+            m[w] = a > b ? a : b;
+        }
+        for (int ow = 0; ow < ow_n; ow++) y[ow] = m[2 * ow] > m[2 * ow + 1] ? m[2 * ow] : m[2 * ow + 1];
+        return;
+    }
+    for (int w = 0; w < w_n; w++) { /* a tournament: on ties the earlier row wins, as in a scan */
+        const float v0 = r0[w], v1 = r1[w], v2 = r2[w], v3 = r3[w];
+        const int32_t c01 = v1 > v0, c23 = v3 > v2;
+        const float m01 = c01 ? v1 : v0, m23 = c23 ? v3 : v2;
+        const int32_t c = m23 > m01;
+        m[w] = c ? m23 : m01;
+        at[w] = c ? 2 + c23 : c01;
+    }
+    int32_t pos[MAX_ROW / 2];
+    for (int ow = 0; ow < ow_n; ow++) {
+        const float v0 = m[2 * ow], v1 = m[2 * ow + 1];
+        const int32_t a0 = at[2 * ow], a1 = at[2 * ow + 1];
+        const int32_t take1 = (v1 > v0) | ((v1 == v0) & (a1 < a0));
+        y[ow] = take1 ? v1 : v0;
+        pos[ow] = take1 ? 2 * a1 + 1 : 2 * a0;
+    }
+    for (int ow = 0; ow < ow_n; ow++) arg[ow] = (uint8_t)pos[ow];
+}
+
 void nn_maxpool_forward(nn_dims x, const int k[3], const float *xv, float *yv, uint8_t *arg)
 {
     const int od_n = x.d / k[0], oh_n = x.h / k[1], ow_n = x.w / k[2];
     const size_t row = (size_t)x.w, plane = (size_t)x.h * x.w, vol = nn_spatial(x);
     const size_t out_vol = (size_t)od_n * oh_n * ow_n;
-    const int k2x2x2 = k[0] == 2 && k[1] == 2 && k[2] == 2;
+    const int k2x2x2 = k[0] == 2 && k[1] == 2 && k[2] == 2 && ow_n <= MAX_ROW / 2;
 #pragma omp parallel for schedule(static) collapse(2)
     for (int nc = 0; nc < x.n * x.c; nc++)
         for (int od = 0; od < od_n; od++)
@@ -35,7 +73,7 @@ void nn_maxpool_forward(nn_dims x, const int k[3], const float *xv, float *yv, u
                 const float *xr = xv + (size_t)nc * vol + (size_t)od * k[0] * plane + (size_t)oh * k[1] * row;
                 size_t o = (size_t)nc * out_vol + ((size_t)od * oh_n + oh) * ow_n;
                 uint8_t *ar = arg ? arg + o : NULL;
-                if (k2x2x2) row_forward(xr, plane, row, 2, 2, 2, ow_n, yv + o, ar);
+                if (k2x2x2) row_forward_k2(xr, plane, row, ow_n, yv + o, ar);
                 else row_forward(xr, plane, row, k[0], k[1], k[2], ow_n, yv + o, ar);
             }
 }

@@ -18,6 +18,7 @@
 #include "nn/conv_direct.h"
 #include "nn/graph.h"
 #include "nn/maxpool.h"
+#include "nn/upsample.h"
 #include "nn/ops.h"
 
 typedef struct {
@@ -316,12 +317,12 @@ static void pool_forward(nn_graph *g, nn_node *n, bool training)
 }
 
 /* Nearest upsampling is a copy (and its backward a 4-term sum): oneDNN 2.6's resampling crashed
- * (SIGSEGV in its JIT code) on COEmuNet's decoder at batch 8, so this backend uses the reference. */
+ * (SIGSEGV in its JIT code) on COEmuNet's decoder at batch 8, so this backend uses nn/upsample.c. */
 static void upsample_forward(nn_graph *g, nn_node *n)
 {
     nn_dims x = g->nodes[n->in[0]].out;
     x.n = g->batch;
-    nn_ref_upsample_forward(x, n->k, g->nodes[n->in[0]].y, n->y);
+    nn_upsample_forward(x, n->k, g->nodes[n->in[0]].y, n->y);
 }
 
 static void linear_descs(const nn_graph *g, const nn_node *n, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
@@ -465,7 +466,7 @@ static void upsample_backward(nn_graph *g, nn_node *n, float *dx)
 {
     nn_dims x = g->nodes[n->in[0]].out;
     x.n = g->batch;
-    nn_ref_upsample_backward(x, n->k, n->dy, dx);
+    nn_upsample_backward(x, n->k, n->dy, dx);
 }
 
 static void linear_backward(nn_graph *g, nn_node *n, float *dx)
