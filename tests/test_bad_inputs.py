@@ -95,6 +95,13 @@ def main():
     reference_file(bad, input_shape=(4, 2, 8, 8, 8))
     expect_error(args, "wrong shape", bad, ["shape.h5", "dataset 'input' has shape (4,2,8,8,8), expected (N,3,G,G,G)"])
 
+    # 2b. chunks too large for the per-chunk 32-bit key counters (grid 128: at most 2047 samples)
+    big = os.path.join(w, "g128.h5")
+    reference_file(big, n=1, g=128, f=1)
+    expect_error(args, "chunk too large", big, ["[stats] chunk_samples = 4096", "use at most 2047"],
+                 "-P", "stats.chunk_samples=4096")
+    os.remove(big)
+
     # 3. NaN in T: named by file, sample and quantity; 'skip' counts it instead
     nan = os.path.join(w, "nan.h5")
     x, y = reference_file(nan)

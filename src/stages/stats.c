@@ -190,6 +190,16 @@ static int stats_run(const params *ps, const char *params_text)
              input, (long long)n, dataset_grid(ds), dataset_nfreq(ds), (double)n * bytes_per_sample / 1e9, log_size(),
              (long long)chunk_samples);
 
+    /* a chunk's key histograms count in 32 bits (half the cache footprint of 64) */
+    int64_t per_sample = dataset_input_floats(ds) / 3 > dataset_output_floats(ds) ? dataset_input_floats(ds) / 3
+                                                                                  : dataset_output_floats(ds);
+    bool too_big = (double)chunk_samples * (double)per_sample > 4294967295.0;
+    if (too_big)
+        error_set("[stats] chunk_samples = %lld: a chunk would hold %.3g values of one quantity at grid %d, more than "
+                  "its 32-bit counters take; use at most %lld", (long long)chunk_samples,
+                  (double)chunk_samples * (double)per_sample, dataset_grid(ds),
+                  (long long)(4294967295.0 / (double)per_sample));
+    collective_fail_if(too_big);
     decomp d;
     decomp_init(&d, n, chunk_samples, log_rank(), log_size());
     sample_buf sb = {ds, xmalloc((size_t)dataset_input_floats(ds) * sizeof(float)),

@@ -45,7 +45,24 @@ void select_hist_low(uint32_t *restrict hist, const float *restrict x, size_t n,
 void select_hist_low2(uint32_t *restrict hist_a, uint32_t top_a, uint32_t *restrict hist_b, uint32_t top_b,
                       const float *restrict x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __AVX512F__
+    /* keys of 16 values at once; only the few in either bin are counted one by one */
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u), ta = _mm512_set1_epi32((int)top_a),
+                  tb = _mm512_set1_epi32((int)top_b);
+    for (; i + 16 <= n; i += 16) {
+        const __m512i u = _mm512_loadu_si512(x + i);
+        const __m512i key = _mm512_xor_si512(u, _mm512_or_si512(_mm512_srai_epi32(u, 31), sign));
+        const __m512i top = _mm512_srli_epi32(key, 16);
+        __mmask16 in_a = _mm512_cmpeq_epi32_mask(top, ta), in_b = _mm512_cmpeq_epi32_mask(top, tb);
+        if (!(in_a | in_b)) continue;
+        uint32_t k[16];
+        _mm512_storeu_si512(k, key);
+        for (; in_a; in_a &= in_a - 1) hist_a[k[__builtin_ctz(in_a)] & 0xffffu]++;
+        for (; in_b; in_b &= in_b - 1) hist_b[k[__builtin_ctz(in_b)] & 0xffffu]++;
+    }
+#endif
+    for (; i < n; i++) {
         uint32_t k = select_key(x[i]), t = k >> 16;
         if (t == top_a) hist_a[k & 0xffffu]++;
         if (t == top_b) hist_b[k & 0xffffu]++;
