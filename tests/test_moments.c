@@ -4,6 +4,7 @@
 #include "core/rng.h"
 #include "mpi_test.h"
 #include "stats/moments.h"
+#include "stats/vlog.h"
 
 static void two_pass(const float *x, size_t n, long double *mean, long double *var)
 {
@@ -97,7 +98,41 @@ static void test_double_double(void **state)
     assert_true(s.hi == 1.0 && s.lo == 1e-20);
 }
 
+/* The one-sweep kernel (linear and log moments together) gives the same bits as the separate path
+ * (moments_acc_add_f32, vlog_f32_to_f64, moments_acc_add_f64), for full and short blocks and for a
+ * block with a subnormal value (which takes the kernel's fallback for the logs). */
+static void test_fused_log_kernel(void **state)
+{
+    (void)state;
+    enum { N = 3 * MOMENTS_BLOCK + 37 };
+    static float x[N];
+    static double y[MOMENTS_BLOCK];
+    rng r;
+    rng_seed(&r, 5, 0);
+    for (size_t i = 0; i < N; i++) x[i] = (float)exp(20.0 + 3.0 * rng_normal(&r));
+    x[MOMENTS_BLOCK + 5] = 1e-40f; /* subnormal */
+    moments_acc a_lin, a_log, b_lin, b_log;
+    moments_acc_start(&a_lin, 3e8);
+    moments_acc_start(&a_log, 20.0);
+    b_lin = a_lin;
+    b_log = a_log;
+    for (size_t i = 0; i < N; i += MOMENTS_BLOCK) {
+        size_t n = N - i < MOMENTS_BLOCK ? N - i : MOMENTS_BLOCK, bad1, bad2;
+        float mn1, mx1, mn2, mx2;
+        moments_acc_add_f32_log(&a_lin, &a_log, x + i, n, &mn1, &mx1, &bad1);
+        moments_acc_add_f32(&b_lin, x + i, n, &mn2, &mx2, &bad2);
+        vlog_f32_to_f64(x + i, y, n);
+        moments_acc_add_f64(&b_log, y, n);
+        assert_true(mn1 == mn2 && mx1 == mx2 && bad1 == bad2);
+    }
+    printf("  one sweep: log mean sums %.17g / %.17g, separate: %.17g / %.17g\n", a_log.s1.hi, a_log.s2.hi, b_log.s1.hi,
+           b_log.s2.hi);
+    assert_memory_equal(&a_lin, &b_lin, sizeof a_lin);
+    assert_memory_equal(&a_log, &b_log, sizeof a_log);
+}
+
 static const struct CMUnitTest group[] = {
+    cmocka_unit_test(test_fused_log_kernel),
     cmocka_unit_test(test_chan_merge_against_two_pass),
     cmocka_unit_test(test_merge_identities),
     cmocka_unit_test(test_nonfinite_flagged),

@@ -162,6 +162,7 @@ void moments_acc_finish(const moments_acc *a, moments *out)
     if (out->m2.hi < 0) out->m2 = dd_from(0.0);
 }
 
+#ifdef SYNOBS_HAVE_LOG16
 /* Add 16 lanes of block sums to an accumulator, in lane order (as the plain loops above do). */
 static void acc_add_lanes(moments_acc *a, const double *s1, const double *s2, size_t n)
 {
@@ -171,6 +172,7 @@ static void acc_add_lanes(moments_acc *a, const double *s1, const double *s2, si
     a->s2 = dd_add(a->s2, dd_from(t2));
     a->n += (double)n;
 }
+#endif
 
 void moments_acc_add_f32_log(moments_acc *lin, moments_acc *lg, const float *restrict x, size_t n, float *min,
                              float *max, size_t *nonfinite)
