@@ -195,12 +195,18 @@ def write_state(f, group, tensors):
         g[name] = t.detach().numpy().astype(np.float32)
 
 
-def float32_params_after(a):
-    """PyTorch's own float32 run of the same steps: its weights after them, as one vector."""
+def seeded_case(a):
+    """The model with PyTorch's default initialisation and the batch, drawn in float32 from --seed."""
     torch.manual_seed(a.seed)
     model = COEmuNet(a.grid, a.channels)
     x = torch.randn(a.batch, 3, a.grid, a.grid, a.grid)
     y = torch.rand(a.batch, 1, a.channels, a.grid, a.grid)
+    return model, x, y
+
+
+def float32_params_after(a):
+    """PyTorch's own float32 run of the same steps: its weights after them, as one vector."""
+    model, x, y = seeded_case(a)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=a.eps, weight_decay=a.weight_decay)
     model.train()
     for _ in range(a.steps):
@@ -230,12 +236,9 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
-    torch.manual_seed(a.seed)
     torch.set_num_threads(1)
     torch.backends.mkldnn.enabled = False    # plain ATen kernels: independent of synobs' oneDNN
-    model = COEmuNet(a.grid, a.channels)
-    x = torch.randn(a.batch, 3, a.grid, a.grid, a.grid)
-    y = torch.rand(a.batch, 1, a.channels, a.grid, a.grid)
+    model, x, y = seeded_case(a)
     params = list(model.named_parameters())
     if a.precision == "float64":
         # drawn in float32 above, so the double run starts from exactly the values synobs reads

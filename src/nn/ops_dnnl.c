@@ -1,6 +1,8 @@
 /**
  * @file ops_dnnl.c
- * @brief The CPU backend: every numerical layer on oneDNN (v2 C API).
+ * @brief The CPU backend: the numerical layers on oneDNN (v2 C API), with own kernels where
+ * oneDNN 2.6 is slow or inexact on plain layouts (BatchNorm statistics, max pooling, the stem
+ * convolution, upsampling; see the files named where they are called).
  *
  * Primitives are made once per node and batch size (on first use) and kept until the batch size
  * changes. Tensors stay in the plain NCDHW layout between layers: the graph's memory ops, the
@@ -139,11 +141,43 @@ static void conv_padding(const nn_node *n, nn_dims x, dnnl_dims_t strides, dnnl_
 {
     int in[3] = {x.d, x.h, x.w}, out[3] = {n->out.d, n->out.h, n->out.w};
     for (int a = 0; a < 3; a++) {
-        strides[a] = n->op == NN_MAXPOOL ? n->k[a] : n->s[a];
+        strides[a] = n->s[a];
         kernel[a] = n->k[a];
-        pl[a] = n->op == NN_MAXPOOL ? 0 : n->p[a];
+        pl[a] = n->p[a];
         pr[a] = (dnnl_dim_t)(out[a] - 1) * strides[a] + kernel[a] - in[a] - pl[a];
     }
+}
+
+/* A conv node's memory descriptors and geometry (plain layouts), for all its primitives. */
+typedef struct {
+    dnnl_memory_desc_t src, wei, bias, dst;
+    dnnl_dims_t s, k, pl, pr;
+} conv_geom;
+
+static conv_geom conv_geom_of(const nn_graph *g, const nn_node *n)
+{
+    const nn_node *in = &g->nodes[n->in[0]];
+    dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
+    conv_geom c = {md_act(g->batch, in->out), md_plain(5, wd), md_vec(n->out.c), md_act(g->batch, n->out), {0}, {0}, {0}, {0}};
+    conv_padding(n, in->out, c.s, c.k, c.pl, c.pr);
+    return c;
+}
+
+static void conv_forward_desc(const conv_geom *c, dnnl_prop_kind_t prop, dnnl_convolution_desc_t *cd)
+{
+    DNNL_CHECK(dnnl_convolution_forward_desc_init(cd, prop, dnnl_convolution_direct, &c->src, &c->wei, &c->bias,
+                                                  &c->dst, c->s, c->pl, c->pr));
+}
+
+/* The direct kernel (nn/conv_direct.h) where it applies: true when it ran. */
+static bool conv_direct(const nn_graph *g, const nn_node *n, const float *w, const float *b, bool relu, float *y)
+{
+    const nn_node *in = &g->nodes[n->in[0]];
+    if (!nn_conv_direct_applies(in->out.c, n->k, n->s, n->p)) return false;
+    nn_dims x = in->out;
+    x.n = g->batch;
+    nn_conv_direct_forward(x, n->out.c, n->k, in->y, w, b, relu, y);
+    return true;
 }
 
 /* ---- forward ---- */
@@ -152,28 +186,18 @@ static void conv_forward(nn_graph *g, nn_node *n)
 {
     dnnl_node *d = impl_of(n);
     const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
-    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(n->out.c);
+    const conv_geom c = conv_geom_of(g, n);
     if (!d->fwd) {
-        dnnl_dims_t s, k, pl, pr;
-        conv_padding(n, in->out, s, k, pl, pr);
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct,
-                                                      &src, &wei, &bias, &dst, s, pl, pr));
+        conv_forward_desc(&c, dnnl_forward_training, &cd);
         d->fwd = make(&cd, g, NULL, &d->fwd_pd); /* also the backward primitives' hint */
     }
-    if (nn_conv_direct_applies(in->out.c, n->k, n->s, n->p)) {
-        nn_dims x = in->out;
-        x.n = g->batch;
-        nn_conv_direct_forward(x, n->out.c, n->k, in->y, g->params + g->tensors[n->weight].offset,
-                               g->params + g->tensors[n->bias].offset, false, n->y);
+    if (conv_direct(g, n, g->params + g->tensors[n->weight].offset, g->params + g->tensors[n->bias].offset, false, n->y))
         return;
-    }
-    marg a[] = {{DNNL_ARG_SRC, &src, in->y},
-                {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
-                {DNNL_ARG_BIAS, &bias, g->params + g->tensors[n->bias].offset},
-                {DNNL_ARG_DST, &dst, n->y}};
+    marg a[] = {{DNNL_ARG_SRC, &c.src, in->y},
+                {DNNL_ARG_WEIGHTS, &c.wei, g->params + g->tensors[n->weight].offset},
+                {DNNL_ARG_BIAS, &c.bias, g->params + g->tensors[n->bias].offset},
+                {DNNL_ARG_DST, &c.dst, n->y}};
     execute(g, d->fwd, 4, a);
 }
 
@@ -206,26 +230,16 @@ void nn_dnnl_conv_bn_infer(nn_graph *g, nn_node *conv, nn_node *last, bool relu)
     dnnl_state *st = g->engine;
     dnnl_node *d = impl_of(conv);
     const nn_node *in = &g->nodes[conv->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, conv->out);
-    dnnl_dims_t wd = {conv->out.c, in->out.c, conv->k[0], conv->k[1], conv->k[2]};
-    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(conv->out.c);
+    const conv_geom c = conv_geom_of(g, conv);
     size_t nw = g->tensors[conv->weight].count;
-    if (nn_conv_direct_applies(in->out.c, conv->k, conv->s, conv->p)) {
-        nn_dims x = in->out;
-        x.n = g->batch;
-        nn_conv_direct_forward(x, conv->out.c, conv->k, in->y, d->folded, d->folded + nw, relu, last->y);
-        return;
-    }
+    if (conv_direct(g, conv, d->folded, d->folded + nw, relu, last->y)) return;
     if (d->fused && d->fused_relu != relu) {
         dnnl_primitive_destroy(d->fused);
         d->fused = NULL;
     }
     if (!d->fused) {
-        dnnl_dims_t s, k, pl, pr;
-        conv_padding(conv, in->out, s, k, pl, pr);
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                      &src, &wei, &bias, &dst, s, pl, pr));
+        conv_forward_desc(&c, dnnl_forward_inference, &cd);
         dnnl_primitive_attr_t attr;
         DNNL_CHECK(dnnl_primitive_attr_create(&attr));
         if (relu) {
@@ -242,8 +256,8 @@ void nn_dnnl_conv_bn_infer(nn_graph *g, nn_node *conv, nn_node *last, bool relu)
         dnnl_primitive_attr_destroy(attr);
         d->fused_relu = relu;
     }
-    marg a[] = {{DNNL_ARG_SRC, &src, in->y}, {DNNL_ARG_WEIGHTS, &wei, d->folded},
-                {DNNL_ARG_BIAS, &bias, d->folded + nw}, {DNNL_ARG_DST, &dst, last->y}};
+    marg a[] = {{DNNL_ARG_SRC, &c.src, in->y}, {DNNL_ARG_WEIGHTS, &c.wei, d->folded},
+                {DNNL_ARG_BIAS, &c.bias, d->folded + nw}, {DNNL_ARG_DST, &c.dst, last->y}};
     execute(g, d->fused, 4, a);
 }
 
@@ -394,26 +408,22 @@ static void run_backward_data(nn_graph *g, nn_node *n, dnnl_primitive_t p, const
 static void conv_backward(nn_graph *g, nn_node *n, float *dx)
 {
     dnnl_node *d = impl_of(n);
-    const nn_node *in = &g->nodes[n->in[0]];
-    dnnl_memory_desc_t src = md_act(g->batch, in->out), dst = md_act(g->batch, n->out);
-    dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
-    dnnl_memory_desc_t wei = md_plain(5, wd), bias = md_vec(n->out.c);
-    dnnl_dims_t s, k, pl, pr;
-    conv_padding(n, in->out, s, k, pl, pr);
+    const conv_geom c = conv_geom_of(g, n);
     if (!d->bwd_weights) {
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wei, &bias,
-                                                               &dst, s, pl, pr));
+        DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &c.src, &c.wei, &c.bias,
+                                                               &c.dst, c.s, c.pl, c.pr));
         d->bwd_weights = make(&cd, g, d->fwd_pd, NULL);
     }
-    run_backward_weights(g, n, d->bwd_weights, &src, &wei, &bias, &dst);
+    run_backward_weights(g, n, d->bwd_weights, &c.src, &c.wei, &c.bias, &c.dst);
     if (!dx) return;
     if (!d->bwd_data) {
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &wei, &dst, s, pl, pr));
+        DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &c.src, &c.wei, &c.dst, c.s,
+                                                            c.pl, c.pr));
         d->bwd_data = make(&cd, g, d->fwd_pd, NULL);
     }
-    run_backward_data(g, n, d->bwd_data, &src, &wei, &dst, dx);
+    run_backward_data(g, n, d->bwd_data, &c.src, &c.wei, &c.dst, dx);
 }
 
 static void bn_backward(nn_graph *g, nn_node *n, float *dx)
