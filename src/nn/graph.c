@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/rng.h"
 #include "nn/ops.h"
 
@@ -368,15 +369,36 @@ void nn_graph_fold_bn(nn_graph *g)
     g->bn_folded = true;
 }
 
+static const char *const op_names[NN_OP_COUNT] = {"input", "slice", "conv", "batchnorm", "relu", "tanh", "maxpool",
+                                                   "upsample", "linear", "add", "concat", "reshape"};
+
+static void profile_add(nn_graph *g, nn_op op, int dir, double t0)
+{
+    if (!g->profile) return;
+    g->profile->seconds[op][dir] += clock_now() - t0;
+    g->profile->calls[op][dir]++;
+}
+
+void nn_profile_print(const nn_profile *p, int per)
+{
+    for (int op = 0; op < NN_OP_COUNT; op++) {
+        if (p->seconds[op][0] + p->seconds[op][1] < 1e-4 * per) continue;
+        printf("  %-10s forward %8.2f ms (%3ld calls)  backward %8.2f ms (%3ld calls)\n", op_names[op],
+               1e3 * p->seconds[op][0] / per, p->calls[op][0] / per, 1e3 * p->seconds[op][1] / per, p->calls[op][1] / per);
+    }
+}
+
 const float *nn_forward(nn_graph *g, const float *x, bool training)
 {
     if (training) g->bn_folded = false;
     for (int i = 0; i < g->nnodes; i++) {
         nn_node *n = &g->nodes[i];
+        double t0 = g->profile ? clock_now() : 0.0;
         if (!training && g->bn_folded) {
             int k = fusable(g, i);
             if (k > 1) {
                 nn_dnnl_conv_bn_infer(g, n, &g->nodes[i + k - 1], k == 3);
+                profile_add(g, NN_CONV, 0, t0);
                 i += k - 1;
                 continue;
             }
@@ -397,6 +419,7 @@ const float *nn_forward(nn_graph *g, const float *x, bool training)
             else nn_ref_node_forward(g, n, training);
             if (n->op == NN_BN && training) update_running(g, n);
         }
+        profile_add(g, n->op, 0, t0);
     }
     if (training && !g->bn_defer) g->bn_batches++;
     return g->nodes[g->nnodes - 1].y;
@@ -430,6 +453,7 @@ void nn_backward(nn_graph *g, const float *dy_out)
     for (int i = g->nnodes - 1; i >= 0; i--) {
         nn_node *n = &g->nodes[i];
         if (!n->needs_grad) continue;
+        double t0 = g->profile ? clock_now() : 0.0;
         size_t count = (size_t)g->batch * nn_sample(n->out);
         switch (n->op) {
         case NN_INPUT:
@@ -474,6 +498,7 @@ void nn_backward(nn_graph *g, const float *dy_out)
             deliver(g, n->in[0], dx);
         }
         }
+        profile_add(g, n->op, 1, t0);
         /* Parameters are laid out in node order, so every gradient from this node's first
          * tensor on is final now. */
         int first = n->weight >= 0 ? n->weight : n->bias;

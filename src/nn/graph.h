@@ -34,7 +34,18 @@ typedef enum {
     NN_ADD,      /**< residual sum of two inputs of equal shape */
     NN_CONCAT,   /**< channel concatenation (of flattened vectors or equal-spatial tensors) */
     NN_RESHAPE,  /**< a view with another shape of the same size */
+    NN_OP_COUNT
 } nn_op;
+
+/** Seconds and calls per op, forward ([0]; a folded conv -> BN -> ReLU counts as a conv) and
+ * backward ([1]): filled while nn_graph.profile points at one (benchmarks). */
+typedef struct {
+    double seconds[NN_OP_COUNT][2];
+    long calls[NN_OP_COUNT][2];
+} nn_profile;
+
+/** One line per op with time: name, forward ms and calls, backward ms and calls, per `per` runs. */
+void nn_profile_print(const nn_profile *p, int per);
 
 typedef enum { NN_BACKEND_REFERENCE, NN_BACKEND_DNNL } nn_backend;
 
@@ -91,6 +102,7 @@ typedef struct nn_graph {
     size_t scratch_n;
     void *engine;        /**< backend-wide state (oneDNN engine and stream) */
     bool bn_folded;      /**< inference uses folded conv -> BN weights (nn_graph_fold_bn) */
+    nn_profile *profile; /**< NULL, or where nn_forward / nn_backward add each node's time */
 } nn_graph;
 
 void nn_graph_init(nn_graph *g, nn_backend backend);

@@ -2,12 +2,14 @@
  * @file ops_dnnl.c
  * @brief The CPU backend: the numerical layers on oneDNN (v2 C API), with own kernels where
  * oneDNN 2.6 is slow or inexact on plain layouts (BatchNorm statistics, max pooling, the stem
- * convolution, upsampling; see the files named where they are called).
+ * convolution, upsampling; see the files named where they are called), and the fully connected
+ * layer on OpenBLAS.
  *
  * Primitives are made once per node and batch size (on first use) and kept until the batch size
  * changes. Tensors stay in the plain NCDHW layout between layers: the graph's memory ops, the
- * loss and the tests read them directly; oneDNN's convolutions reorder internally where their
- * kernels want blocked data.
+ * loss and the tests read them directly. Convolutions run in the blocked layouts oneDNN chooses,
+ * with their arguments reordered on the way in and out (nn/dnnl_layout.h); inference weights are
+ * packed once.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -18,31 +20,32 @@
 #include "core/check.h"
 #include "nn/bn_stats.h"
 #include "nn/conv_direct.h"
+#include "nn/dnnl_layout.h"
 #include "nn/graph.h"
+#include "nn/linear_blas.h"
 #include "nn/maxpool.h"
 #include "nn/upsample.h"
 #include "nn/ops.h"
 
-typedef struct {
-    dnnl_engine_t engine;
-    dnnl_stream_t stream;
-} dnnl_state;
+typedef nn_dnnl_ctx dnnl_state;
 
 /* Per node: forward primitives (training / inference), backward ones, and the max-pool workspace. */
 typedef struct {
-    dnnl_primitive_desc_t fwd_pd, infer_pd;
-    dnnl_primitive_t fwd, infer, bwd_data, bwd_weights;
-    dnnl_primitive_t fused;   /* conv: inference with its BatchNorm folded in (and ReLU as a post-op) */
+    dnnl_primitive_desc_t fwd_pd;
+    dnnl_primitive_t fwd, infer, bwd_data, bwd_weights;       /* BatchNorm, eltwise, linear */
+    nn_dnnl_prim conv_fwd, conv_bwd_data, conv_bwd_weights;  /* conv, in oneDNN's chosen layouts */
+    nn_dnnl_prim fused;       /* conv: inference with its BatchNorm folded in (and ReLU as a post-op) */
     bool fused_relu;
     float *folded;            /* conv: its weights, then bias, with the BatchNorm folded in */
+    void *packed;             /* conv: the folded weights in the fused primitive's layout */
     void *workspace;
 } dnnl_node;
 
 void nn_dnnl_engine_init(nn_graph *g)
 {
-    dnnl_state *st = xcalloc(1, sizeof *st);
-    DNNL_CHECK(dnnl_engine_create(&st->engine, dnnl_cpu, 0));
-    DNNL_CHECK(dnnl_stream_create(&st->stream, st->engine, dnnl_stream_default_flags));
+    dnnl_state *st = xmalloc(sizeof *st);
+    nn_dnnl_ctx_init(st);
+    nn_blas_single_threaded();
     g->engine = st;
 }
 
@@ -50,8 +53,7 @@ void nn_dnnl_engine_free(nn_graph *g)
 {
     dnnl_state *st = g->engine;
     if (!st) return;
-    dnnl_stream_destroy(st->stream);
-    dnnl_engine_destroy(st->engine);
+    nn_dnnl_ctx_free(st);
     free(st);
     g->engine = NULL;
 }
@@ -64,10 +66,13 @@ void nn_dnnl_node_release(nn_node *n)
     if (d->infer) dnnl_primitive_destroy(d->infer);
     if (d->bwd_data) dnnl_primitive_destroy(d->bwd_data);
     if (d->bwd_weights) dnnl_primitive_destroy(d->bwd_weights);
-    if (d->fused) dnnl_primitive_destroy(d->fused);
+    nn_dnnl_prim_free(&d->conv_fwd);
+    nn_dnnl_prim_free(&d->conv_bwd_data);
+    nn_dnnl_prim_free(&d->conv_bwd_weights);
+    nn_dnnl_prim_free(&d->fused);
     free(d->folded);
+    free(d->packed);
     if (d->fwd_pd) dnnl_primitive_desc_destroy(d->fwd_pd);
-    if (d->infer_pd) dnnl_primitive_desc_destroy(d->infer_pd);
     free(d->workspace);
     free(d);
     n->impl = NULL;
@@ -97,23 +102,11 @@ static dnnl_memory_desc_t md_vec(int n)
     return md_plain(1, dims);
 }
 
-typedef struct {
-    int arg;
-    const dnnl_memory_desc_t *md;
-    const void *ptr;
-} marg;
+typedef nn_dnnl_marg marg;
 
 static void execute(const nn_graph *g, dnnl_primitive_t p, int nargs, const marg *a)
 {
-    const dnnl_state *st = g->engine;
-    dnnl_exec_arg_t args[12];
-    for (int i = 0; i < nargs; i++) {
-        args[i].arg = a[i].arg;
-        DNNL_CHECK(dnnl_memory_create(&args[i].memory, a[i].md, st->engine, (void *)a[i].ptr));
-    }
-    DNNL_CHECK(dnnl_primitive_execute(p, st->stream, nargs, args));
-    DNNL_CHECK(dnnl_stream_wait(st->stream));
-    for (int i = 0; i < nargs; i++) dnnl_memory_destroy(args[i].memory);
+    nn_dnnl_execute(g->engine, p, nargs, a);
 }
 
 static dnnl_primitive_t make(const void *desc, const nn_graph *g, dnnl_primitive_desc_t hint,
@@ -148,25 +141,47 @@ static void conv_padding(const nn_node *n, nn_dims x, dnnl_dims_t strides, dnnl_
     }
 }
 
-/* A conv node's memory descriptors and geometry (plain layouts), for all its primitives. */
+/* A conv node's memory descriptors and geometry: the plain layouts the graph keeps, and `any`
+ * layouts (the same shapes) that let oneDNN choose its blocked kernels. */
 typedef struct {
     dnnl_memory_desc_t src, wei, bias, dst;
+    dnnl_memory_desc_t src_any, wei_any, dst_any;
     dnnl_dims_t s, k, pl, pr;
 } conv_geom;
+
+static dnnl_memory_desc_t md_any(const dnnl_memory_desc_t *plain)
+{
+    dnnl_memory_desc_t md;
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&md, plain->ndims, plain->dims, dnnl_f32, dnnl_format_tag_any));
+    return md;
+}
 
 static conv_geom conv_geom_of(const nn_graph *g, const nn_node *n)
 {
     const nn_node *in = &g->nodes[n->in[0]];
     dnnl_dims_t wd = {n->out.c, in->out.c, n->k[0], n->k[1], n->k[2]};
-    conv_geom c = {md_act(g->batch, in->out), md_plain(5, wd), md_vec(n->out.c), md_act(g->batch, n->out), {0}, {0}, {0}, {0}};
+    conv_geom c = {.src = md_act(g->batch, in->out), .wei = md_plain(5, wd), .bias = md_vec(n->out.c),
+                   .dst = md_act(g->batch, n->out)};
+    c.src_any = md_any(&c.src);
+    c.wei_any = md_any(&c.wei);
+    c.dst_any = md_any(&c.dst);
     conv_padding(n, in->out, c.s, c.k, c.pl, c.pr);
     return c;
 }
 
 static void conv_forward_desc(const conv_geom *c, dnnl_prop_kind_t prop, dnnl_convolution_desc_t *cd)
 {
-    DNNL_CHECK(dnnl_convolution_forward_desc_init(cd, prop, dnnl_convolution_direct, &c->src, &c->wei, &c->bias,
-                                                  &c->dst, c->s, c->pl, c->pr));
+    DNNL_CHECK(dnnl_convolution_forward_desc_init(cd, prop, dnnl_convolution_direct, &c->src_any, &c->wei_any,
+                                                  &c->bias, &c->dst_any, c->s, c->pl, c->pr));
+}
+
+/* The forward's arguments, in the order the callers pass their pointers. */
+static void conv_forward_args(const conv_geom *c, nn_dnnl_argspec a[4])
+{
+    a[0] = (nn_dnnl_argspec){DNNL_ARG_SRC, false, c->src};
+    a[1] = (nn_dnnl_argspec){DNNL_ARG_WEIGHTS, false, c->wei};
+    a[2] = (nn_dnnl_argspec){DNNL_ARG_BIAS, false, c->bias};
+    a[3] = (nn_dnnl_argspec){DNNL_ARG_DST, true, c->dst};
 }
 
 /* The direct kernel (nn/conv_direct.h) where it applies: true when it ran. */
@@ -184,21 +199,22 @@ static bool conv_direct(const nn_graph *g, const nn_node *n, const float *w, con
 
 static void conv_forward(nn_graph *g, nn_node *n)
 {
+    dnnl_state *st = g->engine;
     dnnl_node *d = impl_of(n);
     const nn_node *in = &g->nodes[n->in[0]];
-    const conv_geom c = conv_geom_of(g, n);
-    if (!d->fwd) {
+    float *w = g->params + g->tensors[n->weight].offset, *b = g->params + g->tensors[n->bias].offset;
+    if (!d->conv_fwd.prim) {
+        const conv_geom c = conv_geom_of(g, n);
         dnnl_convolution_desc_t cd;
         conv_forward_desc(&c, dnnl_forward_training, &cd);
-        d->fwd = make(&cd, g, NULL, &d->fwd_pd); /* also the backward primitives' hint */
+        DNNL_CHECK(dnnl_primitive_desc_create(&d->fwd_pd, &cd, NULL, st->engine, NULL)); /* the backward's hint */
+        nn_dnnl_argspec a[4];
+        conv_forward_args(&c, a);
+        nn_dnnl_prim_make(st, &d->conv_fwd, d->fwd_pd, 4, a);
     }
-    if (conv_direct(g, n, g->params + g->tensors[n->weight].offset, g->params + g->tensors[n->bias].offset, false, n->y))
-        return;
-    marg a[] = {{DNNL_ARG_SRC, &c.src, in->y},
-                {DNNL_ARG_WEIGHTS, &c.wei, g->params + g->tensors[n->weight].offset},
-                {DNNL_ARG_BIAS, &c.bias, g->params + g->tensors[n->bias].offset},
-                {DNNL_ARG_DST, &c.dst, n->y}};
-    execute(g, d->fwd, 4, a);
+    if (conv_direct(g, n, w, b, false, n->y)) return;
+    void *ptr[] = {in->y, w, b, n->y};
+    nn_dnnl_prim_run(st, &d->conv_fwd, ptr);
 }
 
 /*
@@ -206,7 +222,8 @@ static void conv_forward(nn_graph *g, nn_node *n)
  * the weights become w·s and the bias (b − running mean)·s + β per output channel, and the ReLU a
  * post-op. Two passes over the activations fewer per layer; the result differs from the unfused
  * layers by rounding only. nn_dnnl_fold makes the folded weights (a snapshot of the parameters and
- * running statistics, see nn_graph_fold_bn); nn_dnnl_conv_bn_infer runs with them.
+ * running statistics, see nn_graph_fold_bn); nn_dnnl_conv_bn_infer runs with them, packed once
+ * into the primitive's weight layout.
  */
 void nn_dnnl_fold(nn_graph *g, nn_node *conv, const nn_node *bn)
 {
@@ -223,42 +240,48 @@ void nn_dnnl_fold(nn_graph *g, nn_node *conv, const nn_node *bn)
         for (size_t j = 0; j < per_out; j++) fw[(size_t)o * per_out + j] = (float)(w[(size_t)o * per_out + j] * sc);
         fb[o] = (float)(((double)b[o] - rm[o]) * sc + beta[o]);
     }
+    nn_dnnl_prim_free(&d->fused); /* its packed weights are stale */
+}
+
+static void make_fused(nn_graph *g, nn_node *conv, bool relu)
+{
+    dnnl_state *st = g->engine;
+    dnnl_node *d = impl_of(conv);
+    const conv_geom c = conv_geom_of(g, conv);
+    dnnl_convolution_desc_t cd;
+    conv_forward_desc(&c, dnnl_forward_inference, &cd);
+    dnnl_primitive_attr_t attr;
+    DNNL_CHECK(dnnl_primitive_attr_create(&attr));
+    if (relu) {
+        dnnl_post_ops_t po;
+        DNNL_CHECK(dnnl_post_ops_create(&po));
+        DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+        DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+        dnnl_post_ops_destroy(po);
+    }
+    dnnl_primitive_desc_t pd;
+    DNNL_CHECK(dnnl_primitive_desc_create(&pd, &cd, attr, st->engine, NULL));
+    nn_dnnl_argspec a[4];
+    conv_forward_args(&c, a);
+    nn_dnnl_prim_make(st, &d->fused, pd, 4, a);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    free(d->packed);
+    d->packed = xmalloc(nn_dnnl_prim_packed_bytes(&d->fused, 1));
+    nn_dnnl_prim_pack(st, &d->fused, 1, d->folded, d->packed);
+    d->fused_relu = relu;
 }
 
 void nn_dnnl_conv_bn_infer(nn_graph *g, nn_node *conv, nn_node *last, bool relu)
 {
-    dnnl_state *st = g->engine;
     dnnl_node *d = impl_of(conv);
     const nn_node *in = &g->nodes[conv->in[0]];
-    const conv_geom c = conv_geom_of(g, conv);
     size_t nw = g->tensors[conv->weight].count;
     if (conv_direct(g, conv, d->folded, d->folded + nw, relu, last->y)) return;
-    if (d->fused && d->fused_relu != relu) {
-        dnnl_primitive_destroy(d->fused);
-        d->fused = NULL;
-    }
-    if (!d->fused) {
-        dnnl_convolution_desc_t cd;
-        conv_forward_desc(&c, dnnl_forward_inference, &cd);
-        dnnl_primitive_attr_t attr;
-        DNNL_CHECK(dnnl_primitive_attr_create(&attr));
-        if (relu) {
-            dnnl_post_ops_t po;
-            DNNL_CHECK(dnnl_post_ops_create(&po));
-            DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
-            DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
-            dnnl_post_ops_destroy(po);
-        }
-        dnnl_primitive_desc_t pd;
-        DNNL_CHECK(dnnl_primitive_desc_create(&pd, &cd, attr, st->engine, NULL));
-        DNNL_CHECK(dnnl_primitive_create(&d->fused, pd));
-        dnnl_primitive_desc_destroy(pd);
-        dnnl_primitive_attr_destroy(attr);
-        d->fused_relu = relu;
-    }
-    marg a[] = {{DNNL_ARG_SRC, &c.src, in->y}, {DNNL_ARG_WEIGHTS, &c.wei, d->folded},
-                {DNNL_ARG_BIAS, &c.bias, d->folded + nw}, {DNNL_ARG_DST, &c.dst, last->y}};
-    execute(g, d->fused, 4, a);
+    if (d->fused.prim && d->fused_relu != relu) nn_dnnl_prim_free(&d->fused);
+    if (!d->fused.prim) make_fused(g, conv, relu);
+    void *ptr[] = {in->y, d->packed, d->folded + nw, last->y};
+    nn_dnnl_prim_run(g->engine, &d->fused, ptr);
 }
 
 /* Training mode normalises with batch statistics summed in double (nn/bn_stats.h) through the
@@ -339,32 +362,12 @@ static void upsample_forward(nn_graph *g, nn_node *n)
     nn_upsample_forward(x, n->k, g->nodes[n->in[0]].y, n->y);
 }
 
-static void linear_descs(const nn_graph *g, const nn_node *n, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
-                         dnnl_memory_desc_t *bias, dnnl_memory_desc_t *dst)
-{
-    int in = (int)nn_sample(g->nodes[n->in[0]].out);
-    dnnl_dims_t sd = {g->batch, in}, wd = {n->out.c, in}, dd = {g->batch, n->out.c};
-    *src = md_plain(2, sd);
-    *wei = md_plain(2, wd);
-    *bias = md_vec(n->out.c);
-    *dst = md_plain(2, dd);
-}
-
+/* The fully connected layer runs on OpenBLAS (nn/linear_blas.h): about 2x oneDNN 2.6's inner product. */
 static void linear_forward(nn_graph *g, nn_node *n)
 {
-    dnnl_node *d = impl_of(n);
-    dnnl_memory_desc_t src, wei, bias, dst;
-    linear_descs(g, n, &src, &wei, &bias, &dst);
-    if (!d->fwd) {
-        dnnl_inner_product_desc_t id;
-        DNNL_CHECK(dnnl_inner_product_forward_desc_init(&id, dnnl_forward_training, &src, &wei, &bias, &dst));
-        d->fwd = make(&id, g, NULL, &d->fwd_pd);
-    }
-    marg a[] = {{DNNL_ARG_SRC, &src, g->nodes[n->in[0]].y},
-                {DNNL_ARG_WEIGHTS, &wei, g->params + g->tensors[n->weight].offset},
-                {DNNL_ARG_BIAS, &bias, g->params + g->tensors[n->bias].offset},
-                {DNNL_ARG_DST, &dst, n->y}};
-    execute(g, d->fwd, 4, a);
+    int in = (int)nn_sample(g->nodes[n->in[0]].out);
+    nn_blas_linear_forward(g->batch, in, n->out.c, g->nodes[n->in[0]].y, g->params + g->tensors[n->weight].offset,
+                           g->params + g->tensors[n->bias].offset, n->y);
 }
 
 void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training)
@@ -383,47 +386,40 @@ void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training)
 
 /* ---- backward ---- */
 
-/* Weight and bias gradients of a conv or linear node (the primitive is made by the caller). */
-static void run_backward_weights(nn_graph *g, nn_node *n, dnnl_primitive_t p, const dnnl_memory_desc_t *src,
-                                 const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *bias,
-                                 const dnnl_memory_desc_t *dst)
-{
-    marg a[] = {{DNNL_ARG_SRC, src, g->nodes[n->in[0]].y},
-                {DNNL_ARG_DIFF_DST, dst, n->dy},
-                {DNNL_ARG_DIFF_WEIGHTS, wei, g->grads + g->tensors[n->weight].offset},
-                {DNNL_ARG_DIFF_BIAS, bias, g->grads + g->tensors[n->bias].offset}};
-    execute(g, p, 4, a);
-}
-
-/* Input gradient of a conv or linear node. */
-static void run_backward_data(nn_graph *g, nn_node *n, dnnl_primitive_t p, const dnnl_memory_desc_t *src,
-                              const dnnl_memory_desc_t *wei, const dnnl_memory_desc_t *dst, float *dx)
-{
-    marg a[] = {{DNNL_ARG_DIFF_DST, dst, n->dy},
-                {DNNL_ARG_WEIGHTS, wei, g->params + g->tensors[n->weight].offset},
-                {DNNL_ARG_DIFF_SRC, src, dx}};
-    execute(g, p, 3, a);
-}
-
 static void conv_backward(nn_graph *g, nn_node *n, float *dx)
 {
+    dnnl_state *st = g->engine;
     dnnl_node *d = impl_of(n);
-    const conv_geom c = conv_geom_of(g, n);
-    if (!d->bwd_weights) {
+    if (!d->conv_bwd_weights.prim) {
+        const conv_geom c = conv_geom_of(g, n);
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &c.src, &c.wei, &c.bias,
-                                                               &c.dst, c.s, c.pl, c.pr));
-        d->bwd_weights = make(&cd, g, d->fwd_pd, NULL);
+        DNNL_CHECK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &c.src_any, &c.wei_any,
+                                                               &c.bias, &c.dst_any, c.s, c.pl, c.pr));
+        dnnl_primitive_desc_t pd;
+        DNNL_CHECK(dnnl_primitive_desc_create(&pd, &cd, NULL, st->engine, d->fwd_pd));
+        nn_dnnl_argspec a[] = {{DNNL_ARG_SRC, false, c.src}, {DNNL_ARG_DIFF_DST, false, c.dst},
+                               {DNNL_ARG_DIFF_WEIGHTS, true, c.wei}, {DNNL_ARG_DIFF_BIAS, true, c.bias}};
+        nn_dnnl_prim_make(st, &d->conv_bwd_weights, pd, 4, a);
+        dnnl_primitive_desc_destroy(pd);
     }
-    run_backward_weights(g, n, d->bwd_weights, &c.src, &c.wei, &c.bias, &c.dst);
+    void *pw[] = {g->nodes[n->in[0]].y, n->dy, g->grads + g->tensors[n->weight].offset,
+                  g->grads + g->tensors[n->bias].offset};
+    nn_dnnl_prim_run(st, &d->conv_bwd_weights, pw);
     if (!dx) return;
-    if (!d->bwd_data) {
+    if (!d->conv_bwd_data.prim) {
+        const conv_geom c = conv_geom_of(g, n);
         dnnl_convolution_desc_t cd;
-        DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &c.src, &c.wei, &c.dst, c.s,
-                                                            c.pl, c.pr));
-        d->bwd_data = make(&cd, g, d->fwd_pd, NULL);
+        DNNL_CHECK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &c.src_any, &c.wei_any,
+                                                            &c.dst_any, c.s, c.pl, c.pr));
+        dnnl_primitive_desc_t pd;
+        DNNL_CHECK(dnnl_primitive_desc_create(&pd, &cd, NULL, st->engine, d->fwd_pd));
+        nn_dnnl_argspec a[] = {{DNNL_ARG_DIFF_DST, false, c.dst}, {DNNL_ARG_WEIGHTS, false, c.wei},
+                               {DNNL_ARG_DIFF_SRC, true, c.src}};
+        nn_dnnl_prim_make(st, &d->conv_bwd_data, pd, 3, a);
+        dnnl_primitive_desc_destroy(pd);
     }
-    run_backward_data(g, n, d->bwd_data, &c.src, &c.wei, &c.dst, dx);
+    void *pd_[] = {n->dy, g->params + g->tensors[n->weight].offset, dx};
+    nn_dnnl_prim_run(st, &d->conv_bwd_data, pd_);
 }
 
 static void bn_backward(nn_graph *g, nn_node *n, float *dx)
@@ -481,22 +477,9 @@ static void upsample_backward(nn_graph *g, nn_node *n, float *dx)
 
 static void linear_backward(nn_graph *g, nn_node *n, float *dx)
 {
-    dnnl_node *d = impl_of(n);
-    dnnl_memory_desc_t src, wei, bias, dst;
-    linear_descs(g, n, &src, &wei, &bias, &dst);
-    if (!d->bwd_weights) {
-        dnnl_inner_product_desc_t id;
-        DNNL_CHECK(dnnl_inner_product_backward_weights_desc_init(&id, &src, &wei, &bias, &dst));
-        d->bwd_weights = make(&id, g, d->fwd_pd, NULL);
-    }
-    run_backward_weights(g, n, d->bwd_weights, &src, &wei, &bias, &dst);
-    if (!dx) return;
-    if (!d->bwd_data) {
-        dnnl_inner_product_desc_t id;
-        DNNL_CHECK(dnnl_inner_product_backward_data_desc_init(&id, &src, &wei, &dst));
-        d->bwd_data = make(&id, g, d->fwd_pd, NULL);
-    }
-    run_backward_data(g, n, d->bwd_data, &src, &wei, &dst, dx);
+    int in = (int)nn_sample(g->nodes[n->in[0]].out);
+    nn_blas_linear_backward(g->batch, in, n->out.c, g->nodes[n->in[0]].y, g->params + g->tensors[n->weight].offset,
+                            n->dy, dx, g->grads + g->tensors[n->weight].offset, g->grads + g->tensors[n->bias].offset);
 }
 
 void nn_dnnl_node_backward(nn_graph *g, nn_node *n, float *dx)
