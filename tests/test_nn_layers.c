@@ -2,9 +2,11 @@
  * @file test_nn_layers.c
  * @brief Every numerical layer on oneDNN against the plain-C reference, forward (training and
  * inference) and backward (input gradient and parameter gradients), on one-layer graphs of the
- * shapes COEmuNet uses; and the graph's gradient plumbing (residual add, concat, slice).
+ * shapes COEmuNet uses; the graph's gradient plumbing (residual add, concat, slice); and the
+ * OpenBLAS fully connected layer giving the same bits at 1 and 3 threads.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 #include "mpi_test.h"
 #include "nn/bn_stats.h"
 #include "nn/graph.h"
+#include "nn/linear_blas.h"
 #include "nn/maxpool.h"
 #include "nn/ops.h"
 
@@ -134,8 +137,58 @@ static void test_norm_and_pointwise(void **state)
     compare("maxpool 2 (floor, 6x6x7 -> 3x3x3)", (nn_dims){1, 3, 6, 6, 7}, build_pool, NULL, true, 1e-7);
     compare("maxpool 2 (floor, 6x6x7 -> 3x3x3)", (nn_dims){1, 3, 6, 6, 7}, build_pool, NULL, false, 1e-7);
     compare("upsample nearest (1,2,2)", (nn_dims){1, 4, 3, 4, 5}, build_up, NULL, true, 1e-7);
-    int out = 37;
+    int out = 37, wide = 133;
     compare("linear 3x2x2x2 -> 37", (nn_dims){1, 3, 2, 2, 2}, build_linear, &out, true, 2e-6);
+    compare("linear 5x3x4x5 -> 133", (nn_dims){1, 5, 3, 4, 5}, build_linear, &wide, true, 2e-6);
+}
+
+/* The OpenBLAS layer's threads split output (or input) features and never a sum: the same bits at
+ * any thread count. */
+static void test_linear_threads(void **state)
+{
+    (void)state;
+    enum { NB = 3, IN = 301, OUT = 133 };
+    rng r;
+    rng_seed(&r, 11, 0);
+    float *x = xmalloc(NB * IN * sizeof *x), *w = xmalloc(OUT * IN * sizeof *w), b[OUT], *dy = xmalloc(NB * OUT * sizeof *dy);
+    fill(x, NB * IN, &r);
+    fill(w, OUT * IN, &r);
+    fill(b, OUT, &r);
+    fill(dy, NB * OUT, &r);
+    float *y[2], *dx[2], *dw[2], db[2][OUT];
+    const int threads[2] = {1, 3};
+    for (int k = 0; k < 2; k++) {
+        y[k] = xmalloc(NB * OUT * sizeof(float));
+        dx[k] = xmalloc(NB * IN * sizeof(float));
+        dw[k] = xmalloc(OUT * IN * sizeof(float));
+        omp_set_num_threads(threads[k]);
+        nn_blas_single_threaded();
+        nn_blas_linear_forward(NB, IN, OUT, x, w, b, y[k]);
+        nn_blas_linear_backward(NB, IN, OUT, x, w, dy, dx[k], dw[k], db[k]);
+    }
+    omp_set_num_threads(omp_get_num_procs());
+    float *y_ref = xmalloc(NB * OUT * sizeof *y_ref);
+    nn_ref_linear_forward(NB, IN, OUT, x, w, b, y_ref);
+    double e = rel(y[0], y_ref, NB * OUT);
+    printf("  linear on OpenBLAS, 1 and 3 threads: output %s, dx %s, dW %s, db %s; against the reference %.1e\n",
+           memcmp(y[0], y[1], NB * OUT * sizeof(float)) ? "DIFFERS" : "identical",
+           memcmp(dx[0], dx[1], NB * IN * sizeof(float)) ? "DIFFERS" : "identical",
+           memcmp(dw[0], dw[1], OUT * IN * sizeof(float)) ? "DIFFERS" : "identical",
+           memcmp(db[0], db[1], sizeof db[0]) ? "DIFFERS" : "identical", e);
+    assert_memory_equal(y[0], y[1], NB * OUT * sizeof(float));
+    assert_memory_equal(dx[0], dx[1], NB * IN * sizeof(float));
+    assert_memory_equal(dw[0], dw[1], OUT * IN * sizeof(float));
+    assert_memory_equal(db[0], db[1], sizeof db[0]);
+    assert_true(e < 2e-6);
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(dx[k]);
+        free(dw[k]);
+    }
+    free(y_ref);
+    free(x);
+    free(w);
+    free(dy);
 }
 
 /* Residual add, slice and concat route gradients correctly: a small graph checked against
@@ -251,5 +304,5 @@ static void test_maxpool_ties(void **state)
 }
 
 static const struct CMUnitTest group[] = {cmocka_unit_test(test_maxpool_ties), cmocka_unit_test(test_conv), cmocka_unit_test(test_norm_and_pointwise),
-                                          cmocka_unit_test(test_gradient_plumbing), cmocka_unit_test(test_bn_batch_stats)};
+                                          cmocka_unit_test(test_gradient_plumbing), cmocka_unit_test(test_bn_batch_stats), cmocka_unit_test(test_linear_threads)};
 MPI_TEST_MAIN(group)
