@@ -74,6 +74,14 @@ void *xmalloc_at(size_t bytes, const char *file, int line)
     return p;
 }
 
+void *xaligned64_at(size_t bytes, const char *file, int line)
+{
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (!p) alloc_fail(rounded, file, line, "an aligned buffer");
+    return p;
+}
+
 void *xcalloc_at(size_t n, size_t size, const char *file, int line)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);

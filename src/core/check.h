@@ -71,9 +71,12 @@ _Noreturn void stdio_fail(const char *path, const char *file, int line, const ch
 /** malloc that ends the run when memory runs out. */
 void *xmalloc_at(size_t bytes, const char *file, int line);
 void *xcalloc_at(size_t n, size_t size, const char *file, int line);
+/** 64-byte aligned (vector loads), `bytes` rounded up to a multiple of 64; free() releases it. */
+void *xaligned64_at(size_t bytes, const char *file, int line);
 char *xstrdup_at(const char *s, const char *file, int line);
 #define xmalloc(bytes) xmalloc_at((bytes), __FILE__, __LINE__)
 #define xcalloc(n, size) xcalloc_at((n), (size), __FILE__, __LINE__)
+#define xaligned64(bytes) xaligned64_at((bytes), __FILE__, __LINE__)
 #define xstrdup(s) xstrdup_at((s), __FILE__, __LINE__)
 
 /** Record a user-facing problem (the first one wins); returns -1 for `return error_set(...)`. */

@@ -28,11 +28,8 @@ static void *scratch(nn_dnnl_ctx *ctx, int i, size_t bytes)
 {
     if (ctx->scratch_bytes[i] < bytes) {
         free(ctx->scratch[i]);
-        size_t rounded = (bytes + 63) / 64 * 64;
-        ctx->scratch[i] = aligned_alloc(64, rounded);
-        if (!ctx->scratch[i]) synobs_fatal(__FILE__, __LINE__, "alloc", "reduce the batch size",
-                                           "cannot allocate %zu bytes of layout scratch", rounded);
-        ctx->scratch_bytes[i] = rounded;
+        ctx->scratch[i] = xaligned64(bytes);
+        ctx->scratch_bytes[i] = bytes;
     }
     return ctx->scratch[i];
 }

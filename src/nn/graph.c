@@ -369,8 +369,10 @@ void nn_graph_fold_bn(nn_graph *g)
     g->bn_folded = true;
 }
 
-static const char *const op_names[NN_OP_COUNT] = {"input", "slice", "conv", "batchnorm", "relu", "tanh", "maxpool",
-                                                   "upsample", "linear", "add", "concat", "reshape"};
+static const char *const op_names[NN_OP_COUNT] = {
+    [NN_INPUT] = "input",     [NN_SLICE] = "slice",   [NN_CONV] = "conv",     [NN_BN] = "batchnorm",
+    [NN_RELU] = "relu",       [NN_TANH] = "tanh",     [NN_MAXPOOL] = "maxpool", [NN_UPSAMPLE] = "upsample",
+    [NN_LINEAR] = "linear",   [NN_ADD] = "add",       [NN_CONCAT] = "concat", [NN_RESHAPE] = "reshape"};
 
 static void profile_add(nn_graph *g, nn_op op, int dir, double t0)
 {

@@ -27,8 +27,6 @@
 #include "nn/upsample.h"
 #include "nn/ops.h"
 
-typedef nn_dnnl_ctx dnnl_state;
-
 /* Per node: forward primitives (training / inference), backward ones, and the max-pool workspace. */
 typedef struct {
     dnnl_primitive_desc_t fwd_pd;
@@ -43,7 +41,7 @@ typedef struct {
 
 void nn_dnnl_engine_init(nn_graph *g)
 {
-    dnnl_state *st = xmalloc(sizeof *st);
+    nn_dnnl_ctx *st = xmalloc(sizeof *st);
     nn_dnnl_ctx_init(st);
     nn_blas_single_threaded();
     g->engine = st;
@@ -51,7 +49,7 @@ void nn_dnnl_engine_init(nn_graph *g)
 
 void nn_dnnl_engine_free(nn_graph *g)
 {
-    dnnl_state *st = g->engine;
+    nn_dnnl_ctx *st = g->engine;
     if (!st) return;
     nn_dnnl_ctx_free(st);
     free(st);
@@ -102,9 +100,7 @@ static dnnl_memory_desc_t md_vec(int n)
     return md_plain(1, dims);
 }
 
-typedef nn_dnnl_marg marg;
-
-static void execute(const nn_graph *g, dnnl_primitive_t p, int nargs, const marg *a)
+static void execute(const nn_graph *g, dnnl_primitive_t p, int nargs, const nn_dnnl_marg *a)
 {
     nn_dnnl_execute(g->engine, p, nargs, a);
 }
@@ -112,7 +108,7 @@ static void execute(const nn_graph *g, dnnl_primitive_t p, int nargs, const marg
 static dnnl_primitive_t make(const void *desc, const nn_graph *g, dnnl_primitive_desc_t hint,
                              dnnl_primitive_desc_t *keep_pd)
 {
-    const dnnl_state *st = g->engine;
+    const nn_dnnl_ctx *st = g->engine;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t p;
     DNNL_CHECK(dnnl_primitive_desc_create(&pd, desc, NULL, st->engine, hint));
@@ -199,7 +195,7 @@ static bool conv_direct(const nn_graph *g, const nn_node *n, const float *w, con
 
 static void conv_forward(nn_graph *g, nn_node *n)
 {
-    dnnl_state *st = g->engine;
+    nn_dnnl_ctx *st = g->engine;
     dnnl_node *d = impl_of(n);
     const nn_node *in = &g->nodes[n->in[0]];
     float *w = g->params + g->tensors[n->weight].offset, *b = g->params + g->tensors[n->bias].offset;
@@ -245,7 +241,7 @@ void nn_dnnl_fold(nn_graph *g, nn_node *conv, const nn_node *bn)
 
 static void make_fused(nn_graph *g, nn_node *conv, bool relu)
 {
-    dnnl_state *st = g->engine;
+    nn_dnnl_ctx *st = g->engine;
     dnnl_node *d = impl_of(conv);
     const conv_geom c = conv_geom_of(g, conv);
     dnnl_convolution_desc_t cd;
@@ -267,7 +263,7 @@ static void make_fused(nn_graph *g, nn_node *conv, bool relu)
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
     free(d->packed);
-    d->packed = xmalloc(nn_dnnl_prim_packed_bytes(&d->fused, 1));
+    d->packed = xaligned64(nn_dnnl_prim_packed_bytes(&d->fused, 1));
     nn_dnnl_prim_pack(st, &d->fused, 1, d->folded, d->packed);
     d->fused_relu = relu;
 }
@@ -306,7 +302,7 @@ static void bn_forward(nn_graph *g, nn_node *n, bool training)
         if (!d->fwd_pd) {
             dnnl_batch_normalization_desc_t bd;
             DNNL_CHECK(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_training, &data, g->bn_eps, flags));
-            DNNL_CHECK(dnnl_primitive_desc_create(&d->fwd_pd, &bd, NULL, ((const dnnl_state *)g->engine)->engine, NULL));
+            DNNL_CHECK(dnnl_primitive_desc_create(&d->fwd_pd, &bd, NULL, ((const nn_dnnl_ctx *)g->engine)->engine, NULL));
         }
         nn_dims s = n->out;
         s.n = g->batch;
@@ -317,7 +313,7 @@ static void bn_forward(nn_graph *g, nn_node *n, bool training)
         mean = g->buffers + n->running;
         var = mean + n->out.c;
     }
-    marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y},
+    nn_dnnl_marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y},
                 {DNNL_ARG_SCALE, &vec, gamma}, {DNNL_ARG_SHIFT, &vec, beta},
                 {DNNL_ARG_MEAN, &vec, mean},  {DNNL_ARG_VARIANCE, &vec, var}};
     execute(g, d->infer, 6, a);
@@ -338,7 +334,7 @@ static void eltwise_forward(nn_graph *g, nn_node *n)
         DNNL_CHECK(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_training, eltwise_alg(n), &data, 0.0f, 0.0f));
         d->fwd = make(&ed, g, NULL, &d->fwd_pd);
     }
-    marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y}};
+    nn_dnnl_marg a[] = {{DNNL_ARG_SRC, &data, in->y}, {DNNL_ARG_DST, &data, n->y}};
     execute(g, d->fwd, 2, a);
 }
 
@@ -388,7 +384,7 @@ void nn_dnnl_node_forward(nn_graph *g, nn_node *n, bool training)
 
 static void conv_backward(nn_graph *g, nn_node *n, float *dx)
 {
-    dnnl_state *st = g->engine;
+    nn_dnnl_ctx *st = g->engine;
     dnnl_node *d = impl_of(n);
     if (!d->conv_bwd_weights.prim) {
         const conv_geom c = conv_geom_of(g, n);
@@ -436,7 +432,7 @@ static void bn_backward(nn_graph *g, nn_node *n, float *dx)
     /* oneDNN always computes diff_src here; a node whose input needs none writes it to a buffer of its own. */
     if (!dx && !d->workspace) d->workspace = xmalloc((size_t)g->batch * nn_sample(n->out) * sizeof(float));
     float *target = dx ? dx : d->workspace;
-    marg a[] = {{DNNL_ARG_SRC, &data, in->y},
+    nn_dnnl_marg a[] = {{DNNL_ARG_SRC, &data, in->y},
                 {DNNL_ARG_MEAN, &vec, n->mean},
                 {DNNL_ARG_VARIANCE, &vec, n->var},
                 {DNNL_ARG_DIFF_DST, &data, n->dy},
@@ -457,7 +453,7 @@ static void eltwise_backward(nn_graph *g, nn_node *n, float *dx)
         DNNL_CHECK(dnnl_eltwise_backward_desc_init(&ed, eltwise_alg(n), &data, &data, 0.0f, 0.0f));
         d->bwd_data = make(&ed, g, d->fwd_pd, NULL);
     }
-    marg a[] = {{DNNL_ARG_DIFF_DST, &data, n->dy}, {DNNL_ARG_DST, &data, n->y}, {DNNL_ARG_DIFF_SRC, &data, dx}};
+    nn_dnnl_marg a[] = {{DNNL_ARG_DIFF_DST, &data, n->dy}, {DNNL_ARG_DST, &data, n->y}, {DNNL_ARG_DIFF_SRC, &data, dx}};
     execute(g, d->bwd_data, 3, a);
 }
 
