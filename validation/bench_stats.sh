@@ -2,7 +2,9 @@
 # Benchmark (not a test): `synobs stats` pass-1 throughput on a generated dataset of >= 2 GB,
 # beside the memcpy bandwidth measured by every rank at once in the same run.
 #   usage: validation/bench_stats.sh [BUILD_DIR] [WORK_DIR] [RANKS...]
-# Prints the figures; record them in validation/results/bench_stats.md with the machine.
+# Then times each piece of pass 1 alone (validation/bench_stats_kernels.c) against the time per value
+# that half the copy bandwidth leaves. Prints the figures; record them in
+# validation/results/bench_stats.md with the machine.
 set -eu
 build=$(realpath "${1:-build}")
 work=${2:-/tmp/synobs_bench_stats}
@@ -25,3 +27,5 @@ for n in $ranks; do
   mpiexec -n "$n" "$build/synobs" stats /dev/null -P stats.input=big.h5 -P stats.output=stats_$n.h5 \
       -P stats.report_bandwidth=true 2>&1 | grep -E 'stats: pass|bandwidth:'
 done
+echo "--- where pass 1's time goes, piece by piece: bench_stats_kernels big.h5 big.shards/*.h5"
+"$build/validation/bench_stats_kernels" big.h5 big.shards/*.h5
