@@ -68,95 +68,75 @@ __attribute__((format(printf, 1, 2))) _Noreturn static void fail(const char *fmt
     exit(1);
 }
 
-static double time_checksum(const samples *s)
+/* Best time of `repeats` runs of work(s, arg), in seconds. */
+static double best_of(int repeats, void (*work)(const samples *, void *), const samples *s, void *arg)
 {
     double best = 1e30;
-    for (int r = 0; r < REPEATS; r++) {
+    for (int r = 0; r < repeats; r++) {
         double t = clock_now();
-        int ok = 0;
-        for (int k = 0; k < SAMPLES; k++) {
-            for (int q = 0; q < 3; q++)
-                ok += fletcher32_matches(s->input + ((size_t)k * 3 + (size_t)q) * (size_t)s->g3, (size_t)s->g3 * 4, 0);
-            ok += fletcher32_matches(s->output + (size_t)k * (size_t)s->img, (size_t)s->img * 4, 0);
+        work(s, arg);
+        t = clock_now() - t;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+static void checksum_all(const samples *s, void *unused)
+{
+    (void)unused;
+    int ok = 0;
+    for (int k = 0; k < SAMPLES; k++) {
+        for (int q = 0; q < 3; q++)
+            ok += fletcher32_matches(s->input + ((size_t)k * 3 + (size_t)q) * (size_t)s->g3, (size_t)s->g3 * 4, 0);
+        ok += fletcher32_matches(s->output + (size_t)k * (size_t)s->img, (size_t)s->img * 4, 0);
+    }
+    sink += ok;
+}
+
+static void replace_zeros_all(const samples *s, void *unused)
+{
+    (void)unused;
+    for (int k = 0; k < SAMPLES; k++)
+        sink += scan_replace_zeros(s->output + (size_t)k * (size_t)s->img, s->iplus + (size_t)k * (size_t)s->img,
+                                   (size_t)s->img);
+}
+
+/* The Chan sums, min and max of every base; *with_log: also the log sums where the stage takes them. */
+static void moments_all(const samples *s, void *with_log)
+{
+    for (int k = 0; k < SAMPLES; k++)
+        for (int b = 0; b < NBASE; b++) {
+            size_t n;
+            const float *x = base_values(s, k, b, &n);
+            moments_acc lin, lg;
+            moments_acc_start(&lin, x[0]);
+            moments_acc_start(&lg, 0.0);
+            bool want_log = *(const bool *)with_log && base_has_log[b];
+            for (size_t i = 0; i < n; i += MOMENTS_BLOCK) {
+                float mn, mx;
+                size_t bad;
+                moments_acc_add_f32_log(&lin, want_log ? &lg : NULL, x + i, n - i < MOMENTS_BLOCK ? n - i : MOMENTS_BLOCK,
+                                        &mn, &mx, &bad);
+            }
+            sink += lin.s1.hi + lg.s1.hi;
         }
-        t = clock_now() - t;
-        sink += ok;
-        best = t < best ? t : best;
-    }
-    return best / SAMPLES;
 }
 
-static double time_replace_zeros(const samples *s)
+static void histogram_all(const samples *s, void *hist)
 {
-    double best = 1e30;
-    for (int r = 0; r < REPEATS; r++) {
-        double t = clock_now();
-        for (int k = 0; k < SAMPLES; k++)
-            sink += scan_replace_zeros(s->output + (size_t)k * (size_t)s->img, s->iplus + (size_t)k * (size_t)s->img,
-                                       (size_t)s->img);
-        t = clock_now() - t;
-        best = t < best ? t : best;
-    }
-    return best / SAMPLES;
+    for (int k = 0; k < SAMPLES; k++)
+        for (int b = 0; b < NBASE; b++) {
+            size_t n;
+            const float *x = base_values(s, k, b, &n);
+            select_hist_top((uint32_t *)hist + (size_t)b * SELECT_BINS, x, n);
+        }
 }
 
-/* The Chan sums, min and max of every base; with_log: also the log sums where the stage takes them. */
-static double time_moments(const samples *s, bool with_log)
+/* The stage's read of every sample of the dataset (HDF5 direct chunk reads + Fletcher32), one at a time. */
+static void read_dataset(const samples *s, void *ds)
 {
-    double best = 1e30;
-    for (int r = 0; r < REPEATS; r++) {
-        double t = clock_now();
-        for (int k = 0; k < SAMPLES; k++)
-            for (int b = 0; b < NBASE; b++) {
-                size_t n;
-                const float *x = base_values(s, k, b, &n);
-                moments_acc lin, lg;
-                moments_acc_start(&lin, x[0]);
-                moments_acc_start(&lg, 0.0);
-                bool want_log = with_log && base_has_log[b];
-                for (size_t i = 0; i < n; i += MOMENTS_BLOCK) {
-                    float mn, mx;
-                    size_t bad;
-                    moments_acc_add_f32_log(&lin, want_log ? &lg : NULL, x + i, n - i < MOMENTS_BLOCK ? n - i : MOMENTS_BLOCK,
-                                            &mn, &mx, &bad);
-                }
-                sink += lin.s1.hi + lg.s1.hi;
-            }
-        t = clock_now() - t;
-        best = t < best ? t : best;
-    }
-    return best / SAMPLES;
-}
-
-static double time_histogram(const samples *s, uint32_t *hist)
-{
-    double best = 1e30;
-    for (int r = 0; r < REPEATS; r++) {
-        double t = clock_now();
-        for (int k = 0; k < SAMPLES; k++)
-            for (int b = 0; b < NBASE; b++) {
-                size_t n;
-                const float *x = base_values(s, k, b, &n);
-                select_hist_top(hist + (size_t)b * SELECT_BINS, x, n);
-            }
-        t = clock_now() - t;
-        best = t < best ? t : best;
-    }
-    return best / SAMPLES;
-}
-
-/* The stage's read of every sample (HDF5 direct chunk reads + Fletcher32), one at a time, best of 3. */
-static double time_dataset_read(dataset *ds, float *in, float *out)
-{
-    double best = 1e30;
-    for (int r = 0; r < 3; r++) {
-        double t = clock_now();
-        for (int64_t k = 0; k < dataset_samples(ds); k++)
-            if (dataset_read(ds, k, 1, in, out) != 0) fail("%s", error_message());
-        t = clock_now() - t;
-        best = t < best ? t : best;
-    }
-    return best / (double)dataset_samples(ds);
+    for (int64_t k = 0; k < dataset_samples(ds); k++)
+        if (dataset_read(ds, k, 1, s->input, s->output) != 0) fail("%s", error_message());
 }
 
 /* Raw pread of the files in 1 MiB pieces into one buffer that stays in cache: bytes per second. */
@@ -204,17 +184,19 @@ int main(int argc, char **argv)
     uint32_t *hist = xcalloc((size_t)NBASE * SELECT_BINS, sizeof *hist);
     const double values = (double)(3 * s.g3 + s.img); /* input values per sample (what the GB/s count) */
 
-    double read_s = time_dataset_read(ds, s.input, s.output);
+    double read_s = best_of(3, read_dataset, &s, ds) / (double)dataset_samples(ds);
     dataset_read(ds, 0, SAMPLES, s.input, s.output);
-    double check_s = time_checksum(&s);
-    double lin_s = time_moments(&s, false), log_s = time_moments(&s, true) - lin_s;
+    bool without_log = false, with_log = true;
+    double check_s = best_of(REPEATS, checksum_all, &s, NULL) / SAMPLES;
+    double lin_s = best_of(REPEATS, moments_all, &s, &without_log) / SAMPLES;
+    double log_s = best_of(REPEATS, moments_all, &s, &with_log) / SAMPLES - lin_s;
     piece pieces[] = {
         {"read: HDF5 direct chunk reads (Fletcher32 excluded)", read_s - check_s},
         {"Fletcher32 check", check_s},
-        {"I+ (zeros replaced)", time_replace_zeros(&s)},
+        {"I+ (zeros replaced)", best_of(REPEATS, replace_zeros_all, &s, NULL) / SAMPLES},
         {"Chan sums, min, max (5 bases)", lin_s},
         {"log sums (T, n_CO, I+)", log_s},
-        {"top-bit key histograms (5 bases)", time_histogram(&s, hist)},
+        {"top-bit key histograms (5 bases)", best_of(REPEATS, histogram_all, &s, hist) / SAMPLES},
     };
     const int npieces = (int)(sizeof pieces / sizeof pieces[0]);
     double memcpy_bw = clock_memcpy_bandwidth((size_t)256 << 20, 8);
