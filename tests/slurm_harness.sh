@@ -2,7 +2,8 @@
 # A throw-away single-node Slurm (22.05) for tests, run as root under a scratch directory.
 # Source this file, then:
 #
-#   slurm_start DIR                       write DIR/etc/{slurm,mpi,plugstack}.conf, start munged (auth/none
+#   slurm_start DIR                       write DIR/etc/{slurm,cgroup,mpi,plugstack}.conf (no cgroups used:
+#                                         runs with or without /sys/fs/cgroup), start munged (auth/none
 #                                         when munged is absent), slurmctld and slurmd; wait until the node
 #                                         is idle; export SLURM_CONF. Returns 1 with a message (and the
 #                                         daemons' log tails) when Slurm is not up within SLURM_HARNESS_TIMEOUT
@@ -29,6 +30,7 @@
 
 # shellcheck disable=SC2034  # SLURM_LAST_STATE is for the caller
 SLURM_LAST_STATE=
+SLURM_HARNESS_CGROUP_MODE=  # what /sys/fs/cgroup holds, in words (set by slurm_start; Slurm uses no cgroups)
 _SLURM_HARNESS_PIDS=()      # daemons we started, in start order: munged, slurmctld, slurmd
 _SLURM_HARNESS_CTLD_PID=
 _SLURM_HARNESS_DIR=
@@ -139,6 +141,33 @@ slurm_start() {
   } >"$SLURM_CONF"
   echo "PMIxCliTmpDirBase=$t/pmix" >"$t/etc/mpi.conf"
   : >"$t/etc/plugstack.conf"
+  # No cgroups anywhere: proctrack/linuxproc, task/none and jobacct_gather/none use none, but slurmd
+  # 22.05 still loads a cgroup plugin at start-up (slurmd.c: cgroup_g_init(), fatal on failure), and
+  # the default CgroupPlugin=autodetect statfs()es /sys/fs/cgroup: in a container without a cgroup
+  # mount it fails ("No filesystem mounted on /sys/fs/cgroup", "Unable to initialize cgroup plugin").
+  # 22.05 has no CgroupPlugin=disabled (24.05 adds it). cgroup/v1's init() only allocates lists and
+  # touches no file; nothing here ever asks it for a controller (that takes task/cgroup,
+  # proctrack/cgroup, jobacct_gather/cgroup or CoreSpec/MemSpec), so naming it loads a plugin that
+  # stays idle, whatever cgroups the machine has. Constrain* are off (the default), said explicitly.
+  {
+    echo "CgroupPlugin=cgroup/v1"
+    echo "ConstrainCores=no"
+    echo "ConstrainRAMSpace=no"
+    echo "ConstrainSwapSpace=no"
+    echo "ConstrainDevices=no"
+  } >"$t/etc/cgroup.conf"
+  local cgfs
+  cgfs=$(stat -f -c %T /sys/fs/cgroup 2>/dev/null || echo absent)
+  case $cgfs in
+    cgroup2fs) SLURM_HARNESS_CGROUP_MODE="cgroup v2 mounted on /sys/fs/cgroup (not used)" ;;
+    tmpfs)
+      if stat -f -c %T /sys/fs/cgroup/*/ 2>/dev/null | grep -q '^cgroup'; then
+        SLURM_HARNESS_CGROUP_MODE="cgroup v1/hybrid mounted on /sys/fs/cgroup (not used)"
+      else
+        SLURM_HARNESS_CGROUP_MODE="no cgroup hierarchy (empty tmpfs on /sys/fs/cgroup)"
+      fi ;;
+    *) SLURM_HARNESS_CGROUP_MODE="no cgroup filesystem (/sys/fs/cgroup: $cgfs)" ;;
+  esac
 
   trap 'slurm_stop' EXIT
   trap 'slurm_stop; exit 130' INT
@@ -185,6 +214,7 @@ slurm_start() {
     _slurm_logs_tail; slurm_stop; return 1
   fi
   _slurm_log "up in $t (auth/$auth, ports $port/$((port + 1)), $cpus CPUs, pids ${_SLURM_HARNESS_PIDS[*]})"
+  _slurm_log "cgroups: $SLURM_HARNESS_CGROUP_MODE; Slurm configured to use none"
   return 0
 }
 

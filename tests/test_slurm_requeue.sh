@@ -104,6 +104,7 @@ rm -rf "$W/ref" "$W/slurm" "$W/data" "$W/slurm_rt" "$JOBOUT" "$W/ref.log" "$W/pr
 
 say "starting Slurm under $W/slurm_rt"
 slurm_start "$W/slurm_rt" || abort "Slurm did not start"
+say "cgroups: $SLURM_HARNESS_CGROUP_MODE; Slurm uses none (cgroup.conf CgroupPlugin=cgroup/v1, idle)"
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'say "FAIL: interrupted (budget ${BUDGET} s exceeded, or killed)"; diagnose; cleanup; exit 143' TERM
