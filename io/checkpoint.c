@@ -96,7 +96,7 @@ static void sync_directory(const char *path)
     free(copy);
 }
 
-void checkpoint_write(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st,
+int checkpoint_write(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st,
                       const char *params_text)
 {
     char *tmp;
@@ -139,8 +139,9 @@ void checkpoint_write(const char *path, const nn_graph *g, const nn_adam *opt, c
     for (int i = 0; i < HIST_STEP_SERIES; i++) write_f64(h, step_names[i], st->hist.step[i], st->hist.nsteps);
     for (int i = 0; i < HIST_EPOCH_SERIES; i++) write_f64(h, epoch_names[i], st->hist.epoch[i], st->hist.nepochs);
     H5Gclose(h);
-    h5_commit_partial(f, tmp, path);
+    if (h5_commit_partial(f, tmp, path) != 0) return -1;
     sync_directory(path);
+    return 0;
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */

@@ -47,8 +47,9 @@ typedef struct {
     train_history hist;
 } train_state;
 
-/** Rank 0: write the checkpoint `path` (as path.partial, fsync, rename, directory fsync). */
-void checkpoint_write(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st,
+/** Rank 0: write the checkpoint `path` (as path.partial, fsync, rename, directory fsync).
+ * Returns 0, or -1 when it could not be written (error set, nothing left under its name). */
+int checkpoint_write(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st,
                       const char *params_text);
 /** Read the attributes and history (not the tensors); -1 with error_set naming the file. */
 int checkpoint_read_state(const char *path, train_state *st);

@@ -57,7 +57,13 @@ static int natural_cmp(const char *a, const char *b)
 
 static int natural_qsort(const void *a, const void *b) { return natural_cmp(*(char *const *)a, *(char *const *)b); }
 
-/* Expand "a.h5, dir/train_*.hdf5" into a list of paths. */
+static void free_paths(char **paths, int n)
+{
+    for (int i = 0; i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+/* Expand "a.h5, dir/train_*.hdf5" into a list of paths (nothing to free on failure). */
 static int expand_spec(const char *spec, char ***paths, int *n)
 {
     char *copy = xstrdup(spec), *save = NULL;
@@ -76,6 +82,9 @@ static int expand_spec(const char *spec, char ***paths, int *n)
                       tok, spec);
             globfree(&g);
             free(copy);
+            free_paths(*paths, *n);
+            *paths = NULL;
+            *n = 0;
             return -1;
         }
         qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), natural_qsort);
@@ -86,7 +95,11 @@ static int expand_spec(const char *spec, char ***paths, int *n)
         globfree(&g);
     }
     free(copy);
-    if (*n == 0) return error_set("input = '%s' names no file", spec);
+    if (*n == 0) {
+        free_paths(*paths, 0);
+        *paths = NULL;
+        return error_set("input = '%s' names no file", spec);
+    }
     return 0;
 }
 
@@ -235,9 +248,24 @@ static int scan(dataset *ds, const char *spec)
         }
         close_data(f, in, out);
     }
-    for (int i = 0; i < npaths; i++) free(paths[i]);
-    free(paths);
+    free_paths(paths, npaths);
     if (rc == 0 && ds->n == 0) rc = error_set("%s: the dataset holds no samples", spec);
+    return rc;
+}
+
+static void free_parts(dataset *ds)
+{
+    for (int i = 0; i < ds->nparts; i++) { free(ds->parts[i].path); free(ds->parts[i].via); }
+    free(ds->parts);
+    memset(ds, 0, sizeof *ds);
+}
+
+int dataset_probe(const char *spec, int64_t *n, int *grid, int *nfreq)
+{
+    dataset ds = {0};
+    int rc = scan(&ds, spec);
+    *n = ds.n, *grid = ds.grid, *nfreq = ds.nfreq;
+    free_parts(&ds);
     return rc;
 }
 
@@ -294,9 +322,7 @@ int dataset_open(const char *spec, dataset **out)
     if (log_rank() == 0) {
         int rc = scan(ds, spec);
         text = serialise(ds, rc);
-        for (int i = 0; i < ds->nparts; i++) { free(ds->parts[i].path); free(ds->parts[i].via); }
-        free(ds->parts);
-        memset(ds, 0, sizeof *ds);
+        free_parts(ds);
     }
     char *all = mpi_bcast_string(text);
     free(text);

@@ -21,6 +21,9 @@ typedef struct dataset dataset;
 /** Collective. Returns 0, or -1 with error_message() naming the file and the problem (same on all ranks). */
 int dataset_open(const char *spec, dataset **out);
 void dataset_close(dataset *ds);
+/** This rank alone: check the files of `spec` as dataset_open does and give their samples, grid
+ * and channels (the checks of a campaign before any stage works). 0, or -1 with the error set. */
+int dataset_probe(const char *spec, int64_t *n, int *grid, int *nfreq);
 
 int64_t dataset_samples(const dataset *ds);
 int dataset_grid(const dataset *ds);

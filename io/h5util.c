@@ -36,6 +36,19 @@ const char *h5_error_text(void)
     return g_h5msg;
 }
 
+/* HDF5's I/O failures read "file write failed: time = ..., filename = ..., errno = 28, error message =
+ * 'No space left on device', buf = ...": the system's words are what a user needs. */
+static const char *brief(const char *h5msg, char *out, size_t n)
+{
+    const char *m = strstr(h5msg, "error message = '");
+    if (m) {
+        m += strlen("error message = '");
+        snprintf(out, n, "%.*s", (int)strcspn(m, "'"), m);
+    } else
+        snprintf(out, n, "%s", h5msg);
+    return out;
+}
+
 int h5_input_error(const char *path, const char *fmt, ...)
 {
     char what[1024];
@@ -43,7 +56,8 @@ int h5_input_error(const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return error_set("%s: %s (HDF5: %s)", path, what, h5_error_text());
+    char why[512];
+    return error_set("%s: %s (HDF5: %s)", path, what, brief(h5_error_text(), why, sizeof why));
 }
 
 void h5_attr_string(hid_t loc, const char *name, const char *value)
@@ -103,30 +117,88 @@ int h5_attr_read_f64(hid_t loc, const char *name, double *value)
     return rc < 0 ? -1 : 0;
 }
 
+/*
+ * The output files being written, newest last. While one is open, a failed HDF5 call is a failed
+ * write of it (a full disk, a quota, a lost mount): a problem of where the run writes, not a bug.
+ * It is recorded as the run's error, naming the file, and the writer's later HDF5 calls fail
+ * without effect (they get invalid ids) until h5_commit_partial returns -1; the ranks then agree
+ * on it (collective_fail_if) and the run ends with one line, its partial files removed.
+ */
+#define MAX_OPEN_OUTPUTS 8
+static char *g_open_out[MAX_OPEN_OUTPUTS];
+static int g_nopen_out;
+static bool g_write_failed; /* sticky: the run ends at the writer's next agreement */
+
+bool h5_write_failed(void) { return g_write_failed; }
+
+static void output_push(const char *final_path)
+{
+    if (g_nopen_out < MAX_OPEN_OUTPUTS) g_open_out[g_nopen_out++] = xstrdup(final_path);
+}
+
+static void output_pop(const char *final_path)
+{
+    for (int i = g_nopen_out - 1; i >= 0; i--)
+        if (strcmp(g_open_out[i], final_path) == 0) {
+            free(g_open_out[i]);
+            memmove(g_open_out + i, g_open_out + i + 1, (size_t)(g_nopen_out - i - 1) * sizeof *g_open_out);
+            g_nopen_out--;
+            return;
+        }
+}
+
+void h5_check_failed(const char *file, int line, const char *call)
+{
+    if (g_nopen_out == 0) h5_fail(file, line, call);
+    if (g_write_failed) return; /* the first failure is the one to report */
+    g_write_failed = true;
+    char why[512];
+    error_clear(); /* this is what ends the run */
+    error_set("%s: cannot write it: %s (in %.*s)", g_open_out[g_nopen_out - 1], brief(h5_error_text(), why, sizeof why),
+              (int)strcspn(call, "("), call);
+}
+
 hid_t h5_create_partial(const char *final_path, char **tmp)
 {
     size_t n = strlen(final_path) + 16;
     *tmp = xmalloc(n);
     snprintf(*tmp, n, "%s.partial", final_path);
     cleanup_register(*tmp);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    hid_t f = H5Fcreate(*tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-    H5Pclose(fcpl);
-    if (f < 0) stdio_fail(*tmp, __FILE__, __LINE__, "H5Fcreate");
+    output_push(final_path);
+    hid_t f = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0 && !g_write_failed) {
+        char why[512];
+        g_write_failed = true;
+        error_clear();
+        error_set("%s: cannot create it: %s", final_path, brief(h5_error_text(), why, sizeof why));
+    }
     return f;
 }
 
-void h5_commit_partial(hid_t file, char *tmp, const char *final_path)
+int h5_commit_partial(hid_t file, char *tmp, const char *final_path)
 {
-    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL));
-    H5_CHECK(H5Fclose(file));
-    int fd = open(tmp, O_RDONLY);
-    STDIO_CHECK(fd >= 0, tmp);
-    STDIO_CHECK(fsync(fd) == 0, tmp);
-    close(fd);
-    STDIO_CHECK(rename(tmp, final_path) == 0, final_path);
+    if (!g_write_failed) H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL));
+    /* a file whose write failed is left open, not closed: HDF5 may crash closing it (core/check.c) */
+    if (!g_write_failed) H5_CHECK(H5Fclose(file));
+    output_pop(final_path);
+    if (g_write_failed) {
+        unlink(tmp);
+        return -1;
+    }
+    int fd = open(tmp, O_RDONLY), rc = 0;
+    if (fd < 0 || fsync(fd) != 0 || rename(tmp, final_path) != 0) {
+        g_write_failed = true;
+        error_clear();
+        rc = error_set("%s: cannot write it: %s", final_path, strerror(errno));
+    }
+    if (fd >= 0) close(fd);
+    if (rc != 0) {
+        unlink(tmp);
+        return -1;
+    }
     cleanup_unregister(tmp);
     free(tmp);
+    return 0;
 }
 
 hid_t h5_dcpl_chunked(int rank, const hsize_t *chunk)
@@ -154,6 +226,48 @@ int path_make_parent(const char *file_path)
     const char *dir = slash ? (*p ? p : "/") : ".";
     if (rc == 0 && access(dir, W_OK) != 0)
         rc = error_set("%s: the output directory %s is not writable: %s", file_path, dir, strerror(errno));
+    free(p);
+    return rc;
+}
+
+int path_check_parent(const char *file_path)
+{
+    char *p = xstrdup(file_path);
+    char *slash = strrchr(p, '/');
+    if (!slash) strcpy(p, ".");
+    else if (slash == p) p[1] = '\0';
+    else *slash = '\0';
+    int rc = 0, missing = 0;
+    struct stat st;
+    /* walk up to the nearest part of the path that exists: it must be a writable directory, and
+     * one where a directory can be made if the output's is missing (tried, and removed again) */
+    for (;; missing++) {
+        if (stat(p, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                rc = error_set("%s: cannot create the output directory: %s is not a directory", file_path, p);
+            else if (access(p, W_OK | X_OK) != 0)
+                rc = error_set("%s: the output directory %s is not writable: %s", file_path, p, strerror(errno));
+            else if (missing) {
+                size_t n = strlen(p) + 64;
+                char *probe = xmalloc(n);
+                snprintf(probe, n, "%s/.synobs-probe-%ld", p, (long)getpid());
+                if (mkdir(probe, 0700) != 0)
+                    rc = error_set("%s: cannot create the output directory in %s: %s", file_path, p, strerror(errno));
+                else
+                    rmdir(probe);
+                free(probe);
+            }
+            break;
+        }
+        if (errno != ENOENT || strcmp(p, ".") == 0) {
+            rc = error_set("%s: cannot create the output directory %s: %s", file_path, p, strerror(errno));
+            break;
+        }
+        char *up = strrchr(p, '/');
+        if (!up) { strcpy(p, "."); continue; }
+        if (up == p) { p[1] = '\0'; continue; }
+        *up = '\0';
+    }
     free(p);
     return rc;
 }

@@ -7,6 +7,7 @@
 #define SYNOBS_H5UTIL_H
 
 #include <hdf5.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,11 +31,19 @@ int h5_attr_read_f64(hid_t loc, const char *name, double *value);
 
 /**
  * @brief Create `final_path` as `final_path.partial` (truncating), registered for removal if the
- * run fails. Returns the file id; *tmp receives the temporary name (caller frees).
+ * run fails. Returns the file id; *tmp receives the temporary name (caller frees after a commit).
+ * From here to the commit, a failed HDF5 call (H5_CHECK) is this file's failed write: recorded as
+ * the run's error (error_set, naming the file), not fatal, and later calls on the file do nothing.
  */
 hid_t h5_create_partial(const char *final_path, char **tmp);
-/** Flush, close, fsync and rename the temporary file to its final name. */
-void h5_commit_partial(hid_t file, char *tmp, const char *final_path);
+/**
+ * @brief Flush, close, fsync and rename the temporary file to its final name.
+ * @return 0, or -1 when the file could not be written (the error set, the partial file removed):
+ * the caller makes the ranks agree on it (collective_fail_if), which ends the run.
+ */
+int h5_commit_partial(hid_t file, char *tmp, const char *final_path);
+/** True once an output file could not be written (the run's error is set then). */
+bool h5_write_failed(void);
 
 /** Dataset-creation properties used for everything synobs writes: no timestamps (so the same
  * data give the same bytes), chunked, Fletcher32. */
@@ -46,6 +55,12 @@ hid_t h5_dcpl_chunked(int rank, const hsize_t *chunk);
  * @return 0, or -1 with error_message() naming the path.
  */
 int path_make_parent(const char *file_path);
+/**
+ * @brief Whether `file_path` could be written, changing nothing: its nearest existing ancestor
+ * directory is writable and no part of its directory path is a file (the checks of a campaign
+ * before any stage works). 0, or -1 with error_set naming the path.
+ */
+int path_check_parent(const char *file_path);
 
 #endif
 

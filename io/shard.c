@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "io/h5util.h"
 #include "io/provenance.h"
+#include "mpi/collective.h"
 
 #define MAX_FIELDS 32
 
@@ -110,13 +111,13 @@ static void create_data(shard_writer *w, hid_t file, int64_t n)
 }
 
 /* Rank 0: create the shard directory and remove shards of an earlier run that this one will not write. */
-static void prepare_dir(const char *master, const int64_t *counts, int size)
+static int prepare_dir(const char *master, const int64_t *counts, int size)
 {
     char dir[4096], rel[1024];
     shard_dir(master, dir, sizeof dir, rel, sizeof rel);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) stdio_fail(dir, __FILE__, __LINE__, "mkdir");
-    DIR *d = opendir(dir);
-    STDIO_CHECK(d != NULL, dir);
+    DIR *d = NULL;
+    if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || !(d = opendir(dir)))
+        return error_set("%s: cannot create the shard directory %s: %s", master, dir, strerror(errno));
     struct dirent *e;
     while ((e = readdir(d))) {
         int r;
@@ -128,6 +129,7 @@ static void prepare_dir(const char *master, const int64_t *counts, int size)
         }
     }
     closedir(d);
+    return 0;
 }
 
 shard_writer *shard_writer_open(const char *master_path, int64_t n_local, int grid, int nfreq,
@@ -146,8 +148,7 @@ shard_writer *shard_writer_open(const char *master_path, int64_t n_local, int gr
     w->counts = xmalloc((size_t)size * sizeof *w->counts);
     MPI_CHECK(MPI_Allgather(&n_local, 1, MPI_INT64_T, w->counts, 1, MPI_INT64_T, MPI_COMM_WORLD));
     for (int r = 0; r < rank; r++) w->first += w->counts[r];
-    if (rank == 0) prepare_dir(master_path, w->counts, size);
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    collective_fail_if(rank == 0 && prepare_dir(master_path, w->counts, size) != 0);
     w->file = -1;
     if (n_local > 0) {
         w->path = shard_path(master_path, rank, NULL);
@@ -180,7 +181,7 @@ static void write_rows(hid_t d, hid_t type, int64_t first, int64_t count, const 
 
 void shard_write(shard_writer *w, int64_t local_first, int64_t count, const float *input, const float *output)
 {
-    if (count <= 0) return;
+    if (count <= 0 || h5_write_failed()) return; /* a failed write is reported by shard_writer_finish */
     if (local_first < 0 || local_first + count > w->n_local)
         synobs_fatal(__FILE__, __LINE__, "shard", NULL, "samples %lld+%lld outside this shard's %lld",
                      (long long)local_first, (long long)count, (long long)w->n_local);
@@ -190,7 +191,7 @@ void shard_write(shard_writer *w, int64_t local_first, int64_t count, const floa
 
 void shard_write_field(shard_writer *w, int f, int64_t local_first, int64_t count, const void *data)
 {
-    if (count > 0) write_rows(w->field[f], field_type(&w->fields[f]), local_first, count, data);
+    if (count > 0 && !h5_write_failed()) write_rows(w->field[f], field_type(&w->fields[f]), local_first, count, data);
 }
 
 /* One VDS over every rank's shard of dataset `name` with per-sample row shape `row` (rank - 1 dims). */
@@ -231,13 +232,16 @@ static void master_vds(shard_writer *w, hid_t file, const char *name, hid_t type
 
 void shard_writer_finish(shard_writer *w)
 {
-    if (w->file >= 0) {
-        H5Dclose(w->input);
-        H5Dclose(w->output);
-        for (int i = 0; i < w->nfields; i++) H5Dclose(w->field[i]);
-        h5_commit_partial(w->file, w->tmp, w->path);
+    /* a rank whose shard could not be written (a full disk) has its error set: agreed on here */
+    if (w->file >= 0 && !h5_write_failed()) {
+        H5_CHECK(H5Dclose(w->input));
+        H5_CHECK(H5Dclose(w->output));
+        for (int i = 0; i < w->nfields; i++) H5_CHECK(H5Dclose(w->field[i]));
     }
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    /* until the master exists the shards are no dataset: a failed run removes them too */
+    if (w->tmp && h5_commit_partial(w->file, w->tmp, w->path) == 0) cleanup_register(w->path);
+    collective_fail_if(h5_write_failed());
+    int rc = 0;
     if (log_rank() == 0) {
         int64_t total = 0;
         for (int r = 0; r < log_size(); r++) total += w->counts[r];
@@ -257,8 +261,10 @@ void shard_writer_finish(shard_writer *w)
             master_vds(w, f, w->fields[i].name, w->fields[i].type == SHARD_FIELD_I64 ? H5T_STD_I64LE : H5T_IEEE_F64LE,
                        w->fields[i].ncols > 0 ? 2 : 1, row, w->fields[i].units, w->fields[i].description);
         }
-        h5_commit_partial(f, tmp, w->master_path);
+        rc = h5_commit_partial(f, tmp, w->master_path);
     }
+    collective_fail_if(rc != 0);
+    if (w->path) cleanup_unregister(w->path);
     MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
     free(w->master_path);
     free(w->path);

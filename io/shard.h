@@ -40,7 +40,11 @@ int64_t shard_writer_first(const shard_writer *w);
 void shard_write(shard_writer *w, int64_t local_first, int64_t count, const float *input, const float *output);
 /** Write rows of field `f` (int64_t or double, count x max(ncols,1)). */
 void shard_write_field(shard_writer *w, int f, int64_t local_first, int64_t count, const void *data);
-/** Collective: close and rename every shard, then rank 0 writes the master file. */
+/**
+ * @brief Collective: close and rename every shard, then rank 0 writes the master file. A shard or
+ * master that could not be written (a full disk) ends the run here on every rank, with one line.
+ * Writes after a failed one do nothing.
+ */
 void shard_writer_finish(shard_writer *w);
 
 /** Path of rank r's shard for a master path (caller frees); *relative receives the path from the master's directory. */

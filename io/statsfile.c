@@ -7,7 +7,7 @@
 #include "io/h5util.h"
 #include "io/provenance.h"
 
-void statsfile_write(const char *path, const stat_summary s[NSTAT], const char *input, int64_t n_samples, int grid,
+int statsfile_write(const char *path, const stat_summary s[NSTAT], const char *input, int64_t n_samples, int grid,
                      int nfreq, int64_t chunk_samples, const char *params_text)
 {
     char *tmp;
@@ -37,7 +37,7 @@ void statsfile_write(const char *path, const stat_summary s[NSTAT], const char *
         h5_attr_f64(g, "median_of_medians_error_in_std", (s[q].median_of_medians - s[q].median) / scale);
         H5Gclose(g);
     }
-    h5_commit_partial(f, tmp, path);
+    return h5_commit_partial(f, tmp, path);
 }
 
 int statsfile_read(const char *path, stat_summary s[NSTAT])

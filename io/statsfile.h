@@ -16,8 +16,8 @@ typedef struct {
     double mean, variance, min, max, median, median_of_medians;
 } stat_summary;
 
-/** Rank 0: write (as .partial, then renamed). */
-void statsfile_write(const char *path, const stat_summary s[NSTAT], const char *input, int64_t n_samples, int grid,
+/** Rank 0: write (as .partial, then renamed); -1 when it could not be written (error set). */
+int statsfile_write(const char *path, const stat_summary s[NSTAT], const char *input, int64_t n_samples, int grid,
                      int nfreq, int64_t chunk_samples, const char *params_text);
 /** Read back; -1 with error_message() naming the file and the missing group or attribute. */
 int statsfile_read(const char *path, stat_summary s[NSTAT]);

@@ -13,10 +13,7 @@ void collective_fail_if(bool failed)
     int mine = failed ? rank : size, first = size;
     MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
     if (first == size) return;
-    if (rank == first) {
-        fprintf(stderr, "synobs: error: %s\n", error_message());
-        fflush(stderr);
-    }
+    if (rank == first) print_error_line("", error_message());
     cleanup_run();
     /* the run log records why it stopped: the message travels from the failing rank to rank 0 */
     char msg[4096];
@@ -25,8 +22,9 @@ void collective_fail_if(bool failed)
     char quoted[8300];
     jlog("error", "\"rank\": %d, \"message\": %s", first, json_quote(msg, quoted, sizeof quoted));
     jlog_close();
-    MPI_Finalize();
-    exit(1);
+    /* every rank has done its part before any leaves: a launcher ends the job when the first does */
+    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    exit_failed();
 }
 
 bool collective_any(bool flag)

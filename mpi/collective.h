@@ -14,7 +14,7 @@
 /**
  * @brief Agree on failure. If any rank has `failed`, the lowest such rank prints its
  * error_message() as one line, temporary files are removed, and every rank leaves
- * with exit status 1 after MPI_Finalize. Otherwise returns.
+ * with exit status 1 once all have (exit_failed in core/check.h). Otherwise returns.
  */
 void collective_fail_if(bool failed);
 /** True on every rank when it is true on any. */

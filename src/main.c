@@ -2,7 +2,7 @@
  * @file main.c
  * @brief synobs: the stage table, the command line, MPI_Init/Finalize. Nothing else.
  *
- *   synobs STAGE PARAMS [-P section.key=value ...] [--quiet]
+ *   synobs STAGE PARAMS [-P section.key=value ...] [--quiet] [--check]
  *   synobs STAGE --help | synobs --help | synobs --version
  *   synobs campaign            (the embedded demo campaign)
  */
@@ -27,8 +27,9 @@
 static void usage(void)
 {
     printf("synobs %s: synthetic observations of simulations, at cluster scale\n\n"
-           "usage: [srun|mpirun -n N] synobs STAGE PARAMS [-P section.key=value ...] [--quiet]\n"
+           "usage: [srun|mpirun -n N] synobs STAGE PARAMS [-P section.key=value ...] [--quiet] [--check]\n"
            "       synobs STAGE --help     list the stage's parameters: type, default, range, meaning\n"
+           "       --check                 make every check the stage (or campaign) makes before it works, then stop\n"
            "       synobs campaign         run the embedded demo campaign (inputs/demo.par)\n"
            "       synobs --version        version, git hash, build and libraries\n\n"
            "stages:\n", synobs_version);
@@ -77,6 +78,13 @@ static params *load_params(const stage *st, const char *path, int n_over, char *
         if (rc == 0) rc = params_check_required(ps, st->sections, who);
         /* a campaign runs other stages: its resolved set includes all their sections, defaults too */
         text = rc == 0 ? params_resolved_text(ps, st == &stage_campaign ? stage_all_sections() : st->sections) : NULL;
+        /* every output records the parameters in one HDF5 attribute, which holds at most 64 KiB */
+        if (text && strlen(text) > PARAMS_TEXT_MAX) {
+            rc = error_set("%s: the resolved parameters take %zu bytes, more than the %d that outputs can record: "
+                           "shorten the longest values", path ? path : "-P", strlen(text), PARAMS_TEXT_MAX);
+            free(text);
+            text = NULL;
+        }
     }
     /* one broadcast carries either the resolved text or the error */
     char *msg = NULL;
@@ -106,14 +114,15 @@ int main(int argc, char **argv)
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    bool quiet = false, help = false;
+    bool quiet = false, help = false, check_only = false;
     const char *stage_name = NULL, *path = NULL;
     char **over = calloc((size_t)argc, sizeof *over);
     int n_over = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) quiet = true;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = true;
-        else if (!strcmp(argv[i], "--version")) { if (rank == 0) version(); MPI_Finalize(); return 0; }
+        else if (!strcmp(argv[i], "--check")) check_only = true;
+        else if (!strcmp(argv[i], "--version")) { if (rank == 0) version(); free(over); MPI_Finalize(); return 0; }
         else if (!strcmp(argv[i], "-P") && i + 1 < argc) over[n_over++] = argv[++i];
         else if (!strncmp(argv[i], "-P", 2) && argv[i][2]) over[n_over++] = argv[i] + 2;
         else if (argv[i][0] == '-') bad = i;
@@ -128,7 +137,7 @@ int main(int argc, char **argv)
         int status = 0;
         if (rank == 0) {
             if (help && st) {
-                printf("synobs %s: %s\n\nusage: synobs %s %s [-P section.key=value ...] [--quiet]\n", st->name,
+                printf("synobs %s: %s\n\nusage: synobs %s %s [-P section.key=value ...] [--quiet] [--check]\n", st->name,
                        st->summary, st->name, st->file_key ? "FILE" : "PARAMS");
                 params_print_help(stage_all_params(), st == &stage_campaign ? stage_all_sections() : st->sections);
             } else if (help && !stage_name) usage();
@@ -150,6 +159,18 @@ int main(int argc, char **argv)
     message0("synobs %s (git %s), stage %s, %d rank(s), parameters from %s", synobs_version, synobs_git_hash, st->name,
              size, path ? path : "inputs/demo.par (embedded)");
     if (!quiet && rank == 0) printf("%s\n", resolved);
+    /* every check the parameters and input files allow, for every stage a campaign runs, before any works */
+    stage_plan plan = {0};
+    collective_fail_if(rank == 0 && st->check && st->check(ps, resolved, &plan) != 0);
+    plan_free(&plan);
+    if (check_only) {
+        message0("synobs %s: the parameters and inputs pass every check made before work (--check: nothing run)", st->name);
+        params_free(ps);
+        free(resolved);
+        free(over);
+        MPI_Finalize();
+        return 0;
+    }
     int status = st->run(ps, resolved);
     params_free(ps);
     free(resolved);

@@ -14,7 +14,7 @@ static void test_round_trip(void **state)
     for (int q = 0; q < NSTAT; q++)
         s[q] = (stat_summary){1000u + (uint64_t)q, (uint64_t)q, 1.0 / (q + 3), 2.0 / (q + 7), -q - 0.5, q + 0.25,
                               0.125 * q, 0.126 * q};
-    statsfile_write("statsfile_test.h5", s, "in.h5", 12, 16, 7, 4, "[stats]\ninput = in.h5\n");
+    assert_int_equal(statsfile_write("statsfile_test.h5", s, "in.h5", 12, 16, 7, 4, "[stats]\ninput = in.h5\n"), 0);
     error_clear();
     assert_int_equal(statsfile_read("statsfile_test.h5", back), 0);
     for (int q = 0; q < NSTAT; q++) {

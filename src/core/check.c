@@ -11,22 +11,70 @@
 
 #include "core/log.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/*
+ * No library teardown on the way out of a failed run. exit() runs HDF5's exit handler (and
+ * MPI_Finalize runs parallel HDF5's MPI_COMM_SELF hook), which closes every file still open; on a
+ * file whose write had failed (a full disk) HDF5 1.10.8 crashes there, in H5F__close_cb, and a
+ * clean error became SIGSEGV. Nothing synobs holds needs closing when it fails: its outputs are
+ * *.partial files that cleanup_run() has removed, its inputs are read-only, its logs are flushed
+ * here. Under AddressSanitizer the leak check runs first, as exit() would have run it.
+ */
+_Noreturn void exit_failed(void)
+{
+    jlog_close();
+    fflush(stdout);
+    fflush(stderr);
+#if defined(__SANITIZE_ADDRESS__)
+    __lsan_do_leak_check();
+#endif
+    _exit(1);
+}
+
+void print_error_line(const char *tag, const char *msg)
+{
+    /* one line whatever the message holds: a user who greps for "synobs: error" sees all of it */
+    size_t n = strlen(msg);
+    char *line = malloc(4 * n + 1), *o = line;
+    if (!line) {
+        fprintf(stderr, "synobs: error%s: %.*s\n", tag, (int)strcspn(msg, "\r\n"), msg);
+        return;
+    }
+    for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+        if (*c == '\n' || *c == '\t') *o++ = ' ';
+        else if (*c < 0x20 || *c == 0x7f) o += sprintf(o, "\\x%02x", *c);
+        else *o++ = (char)*c;
+    }
+    *o = '\0';
+    fprintf(stderr, "synobs: error%s: %s\n", tag, line);
+    fflush(stderr);
+    free(line);
+}
+
 _Noreturn void synobs_fatal(const char *file, int line, const char *source, const char *hint,
                             const char *fmt, ...)
 {
-    char msg[2048];
+    char msg[2048], full[3072], tag[64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "synobs: error [rank %d, %.2fs] %s: %s (at %s:%d)%s%s\n", log_rank(), log_elapsed(),
-            source, msg, file, line, hint ? " HINT: " : "", hint ? hint : "");
-    fflush(stderr);
+    snprintf(tag, sizeof tag, " [rank %d, %.2fs]", log_rank(), log_elapsed());
+    snprintf(full, sizeof full, "%s: %s (at %s:%d)%s%s", source, msg, file, line, hint ? " HINT: " : "",
+             hint ? hint : "");
+    print_error_line(tag, full);
     cleanup_run();
-    int up = 0;
+    char quoted[8192];
+    jlog("error", "\"rank\": %d, \"message\": %s", log_rank(), json_quote(full, quoted, sizeof quoted));
+    /* other ranks may wait in a collective that this one will never join: only an abort ends them */
+    int up = 0, down = 0;
     MPI_Initialized(&up);
-    if (up && log_size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-    exit(1);
+    MPI_Finalized(&down);
+    if (up && !down && log_size() > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    exit_failed();
 }
 
 _Noreturn void mpi_fail(int rc, const char *file, int line, const char *call)
@@ -57,7 +105,8 @@ _Noreturn void h5_fail(const char *file, int line, const char *call)
 
 _Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *what)
 {
-    synobs_fatal(file, line, "memory", "reduce chunk_samples or use more ranks per node",
+    synobs_fatal(file, line, "memory", "the node has too little memory for the sizes in the parameter file: reduce them, "
+                 "or run fewer ranks per node",
                  "cannot allocate %zu bytes for %s", bytes, what);
 }
 

@@ -26,6 +26,8 @@ _Noreturn void synobs_fatal(const char *file, int line, const char *source, cons
 
 _Noreturn void mpi_fail(int rc, const char *file, int line, const char *call);
 _Noreturn void h5_fail(const char *file, int line, const char *call);
+/** H5_CHECK's failure: a failed write of the newest open output file (recorded, returns), else h5_fail. */
+void h5_check_failed(const char *file, int line, const char *call);
 _Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *what);
 _Noreturn void stdio_fail(const char *path, const char *file, int line, const char *what);
 
@@ -35,10 +37,15 @@ _Noreturn void stdio_fail(const char *path, const char *file, int line, const ch
         if (mpi_rc_ != 0) mpi_fail(mpi_rc_, __FILE__, __LINE__, #call);       \
     } while (0)
 
-/** For HDF5 calls on objects synobs made itself; input files go through H5_TRY (io/h5util.h). */
+/**
+ * For HDF5 calls on objects synobs made itself; input files go through h5_input_error (io/h5util.h).
+ * While an output file is open (h5_create_partial) a failure is that file's failed write: recorded
+ * as the run's error and returned from, so that the ranks agree on it (h5_check_failed). Otherwise
+ * it ends the run (h5_fail).
+ */
 #define H5_CHECK(call)                                                         \
     do {                                                                       \
-        if ((long long)(call) < 0) h5_fail(__FILE__, __LINE__, #call);         \
+        if ((long long)(call) < 0) h5_check_failed(__FILE__, __LINE__, #call); \
     } while (0)
 
 #define ALLOC_CHECK(ptr, bytes)                                                \
@@ -84,6 +91,15 @@ int error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *error_message(void);
 int error_pending(void);
 void error_clear(void);
+
+/**
+ * @brief Leave a failed run, once its one error line is printed and its temporary files removed:
+ * exit status 1, and no library teardown (see check.c for why).
+ */
+_Noreturn void exit_failed(void);
+/** Print `synobs: error<tag>: msg` as one line on stderr: control characters in msg (HDF5's
+ * messages carry newlines, a parameter value may carry a CR) are shown escaped. */
+void print_error_line(const char *tag, const char *msg);
 
 /** Files written under a temporary name: removed if the run fails before they are renamed. */
 void cleanup_register(const char *tmp_path);

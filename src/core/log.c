@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/check.h"
+
 #include <mpi.h>
 #include <stdarg.h>
 #include <string.h>
@@ -119,4 +121,10 @@ char *json_quote(const char *s, char *out, size_t n)
     out[j++] = '"';
     out[j] = '\0';
     return out;
+}
+
+char *json_quote_alloc(const char *s)
+{
+    size_t n = 6 * strlen(s) + 8; /* each byte at most \u00XX */
+    return json_quote(s, xmalloc(n), n);
 }

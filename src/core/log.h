@@ -43,5 +43,7 @@ void jlog_close(void);
 void jlog(const char *event, const char *fields_fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Write s as a JSON string literal (with quotes) into out (size n); returns out. */
 char *json_quote(const char *s, char *out, size_t n);
+/** s as a JSON string literal of any length (the caller frees). */
+char *json_quote_alloc(const char *s);
 
 #endif

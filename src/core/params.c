@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,17 @@ typedef struct {
     char *origin;  /**< "file:line" or "-P" */
 } param_entry;
 
+/* A [section] header as the file gave it, to name its line when a required key is missing. */
+typedef struct {
+    char *name, *origin;
+} section_seen;
+
 struct params {
     param_entry *entries;
     size_t n;
+    char *source;          /**< the parameter file (or text) last parsed, for errors that have no line */
+    section_seen *seen;
+    size_t nseen;
 };
 
 params *params_new(const param_decl *const *tables)
@@ -36,6 +45,9 @@ void params_free(params *ps)
 {
     if (!ps) return;
     for (size_t i = 0; i < ps->n; i++) { free(ps->entries[i].value); free(ps->entries[i].origin); }
+    for (size_t i = 0; i < ps->nseen; i++) { free(ps->seen[i].name); free(ps->seen[i].origin); }
+    free(ps->seen);
+    free(ps->source);
     free(ps->entries);
     free(ps);
 }
@@ -128,6 +140,13 @@ static int validate(const param_decl *d, const char *v, const char *origin)
 {
     char *end = NULL;
     errno = 0;
+    size_t len = strlen(v);
+    if (len > PARAM_VALUE_MAX)
+        return error_set("%s: [%s] %s: a value of %zu characters; at most %d are accepted (a path's limit: name many "
+                         "files with a glob)", origin, d->section, d->key, len, PARAM_VALUE_MAX);
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return error_set("%s: [%s] %s: the value holds the control character 0x%02x", origin, d->section, d->key, *c);
     switch (d->type) {
     case PARAM_INT: {
         long long x = strtoll(v, &end, 10);
@@ -195,20 +214,30 @@ static int set_value(params *ps, const char *section, const char *key, const cha
     return 0;
 }
 
+static void note_section(params *ps, const char *name, const char *origin)
+{
+    ps->seen = realloc(ps->seen, (ps->nseen + 1) * sizeof *ps->seen);
+    ALLOC_CHECK(ps->seen, ps->nseen + 1);
+    ps->seen[ps->nseen++] = (section_seen){xstrdup(name), xstrdup(origin)};
+}
+
 int params_parse_text(params *ps, const char *text, const char *source)
 {
     char *buf = xstrdup(text);
     char section[128] = "";
     int lineno = 0, rc = 0;
     char *save = NULL;
+    free(ps->source);
+    ps->source = xstrdup(source);
+    size_t origin_size = strlen(source) + 32;
+    char *origin = xmalloc(origin_size);
     /* strtok_r would merge empty lines and shift line numbers: split by hand. */
     for (char *line = buf; line && rc == 0; line = save) {
         char *nl = strchr(line, '\n');
         save = nl ? nl + 1 : NULL;
         if (nl) *nl = '\0';
         lineno++;
-        char origin[600];
-        snprintf(origin, sizeof origin, "%s:%d", source, lineno);
+        snprintf(origin, origin_size, "%s:%d", source, lineno);
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         char *s = trim(line);
@@ -221,6 +250,7 @@ int params_parse_text(params *ps, const char *text, const char *source)
             if (*name == '\0' || strlen(name) >= sizeof section) { rc = error_set("%s: bad section name", origin); break; }
             if (!section_known(ps, name)) { rc = error_set("%s: unknown section [%s]", origin, name); break; }
             strcpy(section, name);
+            note_section(ps, name, origin);
             continue;
         }
         char *eq = strchr(s, '=');
@@ -231,6 +261,7 @@ int params_parse_text(params *ps, const char *text, const char *source)
         if (section[0] == '\0') { rc = error_set("%s: key '%s' before any [section]", origin, key); break; }
         rc = set_value(ps, section, key, value, origin, false);
     }
+    free(origin);
     free(buf);
     return rc;
 }
@@ -247,7 +278,13 @@ int params_parse_file(params *ps, const char *path)
     size_t got = fread(text, 1, (size_t)n, f);
     fclose(f);
     text[got] = '\0';
-    if (memchr(text, '\0', got)) { free(text); return error_set("%s: binary data in a parameter file", path); }
+    const char *nul = memchr(text, '\0', got);
+    if (nul) {
+        int line = 1;
+        for (const char *c = text; c < nul; c++) line += *c == '\n';
+        free(text);
+        return error_set("%s:%d: a NUL byte: not a text parameter file", path, line);
+    }
     int rc = params_parse_text(ps, text, path);
     free(text);
     return rc;
@@ -255,27 +292,47 @@ int params_parse_file(params *ps, const char *path)
 
 int params_override(params *ps, const char *assignment)
 {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", assignment);
-    char origin[1100];
-    snprintf(origin, sizeof origin, "-P %s", assignment);
+    char *buf = xstrdup(assignment);
+    size_t n = strlen(assignment) + 4;
+    char *origin = xmalloc(n);
+    snprintf(origin, n, "-P %s", assignment);
     char *eq = strchr(buf, '=');
     char *dot = strpbrk(buf, ".:");
-    if (!eq || !dot || dot > eq) return error_set("%s: expected -P section.key=value", origin);
-    *dot = '\0';
-    *eq = '\0';
-    return set_value(ps, trim(buf), trim(dot + 1), trim(eq + 1), origin, true);
+    int rc;
+    if (!eq || !dot || dot > eq) rc = error_set("%s: expected -P section.key=value", origin);
+    else if (strchr(eq, '#')) /* as in a file, where '#' starts a comment: the resolved text is parsed again */
+        rc = error_set("%s: a value cannot hold '#' (it starts a comment in parameter files)", origin);
+    else {
+        *dot = '\0';
+        *eq = '\0';
+        rc = set_value(ps, trim(buf), trim(dot + 1), trim(eq + 1), origin, true);
+    }
+    free(origin);
+    free(buf);
+    return rc;
 }
 
 int params_check_required(const params *ps, const char *const *sections, const char *who)
 {
+    const char *file = ps->source ? ps->source : "the parameters";
     for (const char *const *s = sections; *s; s++)
         for (size_t i = 0; i < ps->n; i++) {
             const param_entry *e = &ps->entries[i];
-            if (strcmp(e->decl->section, *s) == 0 && !e->decl->def && !e->value)
-                return error_set("missing required key '%s' in [%s] (needed by %s)", e->decl->key, *s, who);
+            if (strcmp(e->decl->section, *s) != 0 || e->decl->def || e->value) continue;
+            for (size_t k = 0; k < ps->nseen; k++) /* the line of its section's header */
+                if (strcmp(ps->seen[k].name, *s) == 0)
+                    return error_set("%s: missing required key '%s' in [%s] (needed by %s)", ps->seen[k].origin,
+                                     e->decl->key, *s, who);
+            return error_set("%s: missing required key '%s' in [%s], a section the file does not have (needed by %s)",
+                             file, e->decl->key, *s, who);
         }
     return 0;
+}
+
+const char *params_origin(const params *ps, const char *section, const char *key)
+{
+    param_entry *e = find(ps, section, key);
+    return e && e->value ? e->origin : "default";
 }
 
 static const char *value_of(const params *ps, const char *section, const char *key, param_type want)
@@ -327,6 +384,25 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
+/* Append printf-formatted text to a growing string. */
+static void append(char **out, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void append(char **out, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    while (*len + (size_t)n + 1 > *cap) {
+        *cap *= 2;
+        *out = realloc(*out, *cap);
+        ALLOC_CHECK(*out, *cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(*out + *len, *cap - *len, fmt, ap);
+    va_end(ap);
+    *len += (size_t)n;
+}
+
 char *params_resolved_text(const params *ps, const char *const *sections)
 {
     size_t cap = 4096, len = 0;
@@ -338,17 +414,11 @@ char *params_resolved_text(const params *ps, const char *const *sections)
         if (!e->value && !in_list(sections, e->decl->section)) continue;
         const char *v = e->value ? e->value : e->decl->def;
         if (!v) continue;
-        char line[2048];
-        int n = 0;
         if (strcmp(current, e->decl->section) != 0) {
             current = e->decl->section;
-            n += snprintf(line + n, sizeof line - (size_t)n, "%s[%s]\n", len ? "\n" : "", current);
+            append(&out, &len, &cap, "%s[%s]\n", len ? "\n" : "", current);
         }
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s = %s  # %s\n", e->decl->key, v,
-                      e->value ? e->origin : "default");
-        while (len + (size_t)n + 1 > cap) { cap *= 2; out = realloc(out, cap); ALLOC_CHECK(out, cap); }
-        memcpy(out + len, line, (size_t)n + 1);
-        len += (size_t)n;
+        append(&out, &len, &cap, "%s = %s  # %s\n", e->decl->key, v, e->value ? e->origin : "default");
     }
     return out;
 }

@@ -30,6 +30,12 @@ typedef struct {
     const char *help;
 } param_decl;
 
+/** The longest value accepted (a path's limit, PATH_MAX): longer ones are refused naming file:line. */
+#define PARAM_VALUE_MAX 4096
+
+/** The longest resolved parameter text (an HDF5 attribute of every output holds it: 64 KiB at most). */
+#define PARAMS_TEXT_MAX 60000
+
 /** Sentinel ending every declaration table. */
 #define PARAM_END {NULL, NULL, PARAM_INT, NULL, 0, 0, NULL, NULL, NULL}
 
@@ -48,7 +54,8 @@ int params_parse_text(params *ps, const char *text, const char *source);
 int params_parse_file(params *ps, const char *path);
 /** Apply one `section.key=value` override (also accepts `section:key=value`). */
 int params_override(params *ps, const char *assignment);
-/** Check that every required key of the given sections is set (NULL-terminated list). */
+/** Check that every required key of the given sections is set (NULL-terminated list); the error
+ * names the file and the line of the section's header (or the file, when it lacks the section). */
 int params_check_required(const params *ps, const char *const *sections, const char *who);
 
 int64_t params_int(const params *ps, const char *section, const char *key);
@@ -56,6 +63,8 @@ double params_real(const params *ps, const char *section, const char *key);
 bool params_bool(const params *ps, const char *section, const char *key);
 /** PARAM_STRING and PARAM_CHOICE values; the pointer lives as long as ps. */
 const char *params_string(const params *ps, const char *section, const char *key);
+/** Where the key's value came from: "file:line", "-P ..." or "default". */
+const char *params_origin(const params *ps, const char *section, const char *key);
 /** True when the key was set by the file or -P (not left at its default). */
 bool params_is_set(const params *ps, const char *section, const char *key);
 

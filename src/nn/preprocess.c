@@ -63,3 +63,10 @@ void nn_denorm_intensity(const nn_norm *nm, size_t n, const float *y, double *I)
 {
     for (size_t j = 0; j < n; j++) I[j] = exp((double)y[j] * nm->i_scale + nm->i_min);
 }
+
+bool nn_norm_equal(const nn_norm *a, const nn_norm *b)
+{
+    return a->v_mean == b->v_mean && a->v_std == b->v_std && a->t_min == b->t_min && a->t_scale == b->t_scale &&
+           a->n_min == b->n_min && a->n_scale == b->n_scale && a->i_min == b->i_min && a->i_max == b->i_max &&
+           a->i_scale == b->i_scale && a->i_clip == b->i_clip;
+}

@@ -11,6 +11,7 @@
 #ifndef SYNOBS_NN_PREPROCESS_H
 #define SYNOBS_NN_PREPROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "io/statsfile.h"
@@ -27,6 +28,8 @@ typedef struct {
 /** From a `synobs stats` file's summaries (exact global medians), min–max scaled intensities or,
  * with median_scaled, the single-frequency scaling; -1 with error_set if unusable. */
 int nn_norm_from_stats(const stat_summary s[NSTAT], const char *path, int median_scaled, nn_norm *out);
+/** Field by field (a struct's padding bytes are unspecified, so memcmp would see differences that are not there). */
+bool nn_norm_equal(const nn_norm *a, const nn_norm *b);
 /** The constants of the published model (reference code's mulfreq statistics). */
 nn_norm nn_norm_published(void);
 

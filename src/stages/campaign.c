@@ -28,8 +28,9 @@ static int parse_list(const params *ps, const stage **list, int max, int *n)
     int rc = 0;
     for (char *t = strtok_r(copy, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save)) {
         const stage *s = stage_find(t);
-        if (!s || s == &stage_campaign) rc = error_set("[campaign] stages: '%s' is not a stage", t);
-        else if (*n == max) rc = error_set("[campaign] stages: more than %d stages", max);
+        const char *at = params_origin(ps, "campaign", "stages");
+        if (!s || s == &stage_campaign) rc = error_set("%s: [campaign] stages: '%s' is not a stage of a campaign", at, t);
+        else if (*n == max) rc = error_set("%s: [campaign] stages: more than %d stages", at, max);
         else {
             char who[64];
             snprintf(who, sizeof who, "stage %s of the campaign", s->name);
@@ -38,8 +39,19 @@ static int parse_list(const params *ps, const stage **list, int max, int *n)
         }
     }
     free(copy);
-    if (rc == 0 && *n == 0) rc = error_set("[campaign] stages is empty");
+    if (rc == 0 && *n == 0) rc = error_set("%s: [campaign] stages names no stage", params_origin(ps, "campaign", "stages"));
     return rc;
+}
+
+/* Every stage's checks, in order, before the first works: each sees what the earlier ones will write. */
+static int campaign_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    const stage *list[16];
+    int n;
+    if (parse_list(ps, list, 16, &n) != 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (list[i]->check && list[i]->check(ps, params_text, plan) != 0) return -1;
+    return 0;
 }
 
 static int campaign_run(const params *ps, const char *params_text)
@@ -57,4 +69,4 @@ static int campaign_run(const params *ps, const char *params_text)
 }
 
 const stage stage_campaign = {"campaign", "run the stages listed in [campaign] stages, in order (no file: the demo)",
-                              campaign_params, campaign_sections, campaign_run, NULL};
+                              campaign_params, campaign_sections, campaign_run, NULL, campaign_check};

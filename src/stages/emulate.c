@@ -69,6 +69,29 @@ static double solver_seconds(const params *ps, const float *in, int count, int G
     return total / count;
 }
 
+static int emulate_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    plan_file model, data;
+    if (plan_model(plan, ps, "emulate", "model", &model) != 0 || plan_dataset(plan, ps, "emulate", "input", &data) != 0 ||
+        plan_output(ps, "emulate", "output") != 0)
+        return -1;
+    if (model.grid && data.grid && model.grid != data.grid)
+        return error_set("%s: [emulate] input %s has grid %d, but the model %s is for grid %d",
+                         params_origin(ps, "emulate", "input"), data.path, data.grid, model.path, model.grid);
+    if (params_int(ps, "emulate", "solver_samples") > 0) {
+        lamda_data lamda;
+        rt_line line;
+        if (rt_line_load(params_string(ps, "emulate", "lamda_file"), (int)params_int(ps, "emulate", "transition"),
+                         params_real(ps, "emulate", "molar_mass"), &lamda, &line) != 0)
+            return -1;
+        rt_line_free(&line);
+        lamda_free(&lamda);
+    }
+    plan_add(plan, params_string(ps, "emulate", "output"), PLAN_DATASET, model.grid, model.channels, false);
+    return 0;
+}
+
 static int emulate_run(const params *ps, const char *params_text)
 {
     const char *model_path = params_string(ps, "emulate", "model"), *input = params_string(ps, "emulate", "input");
@@ -99,7 +122,7 @@ static int emulate_run(const params *ps, const char *params_text)
     message0("emulate: model %s on %lld inputs of %s (grid %d, %d channel(s)), batch %d", model_path, (long long)N, input, G,
              F, batch);
     nn_graph_fold_bn(&g);
-    for (int64_t b0 = 0; b0 < count && rc == 0; b0 += batch) {
+    for (int64_t b0 = 0; b0 < count && rc == 0 && !h5_write_failed(); b0 += batch) {
         int64_t m = count - b0 < batch ? count - b0 : batch;
         rc = dataset_read(ds, first + b0, m, raw, NULL);
         if (rc) break;
@@ -156,4 +179,4 @@ static int emulate_run(const params *ps, const char *params_text)
 }
 
 const stage stage_emulate = {"emulate", "apply a trained model to a set of models: emulated cubes (sharded), speed vs the solver",
-                             emulate_params, emulate_sections, emulate_run, NULL};
+                             emulate_params, emulate_sections, emulate_run, NULL, emulate_check};

@@ -75,6 +75,24 @@ static void write_i64(hid_t loc, const char *name, const int64_t *v, int64_t n)
     write_array(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &dim, v);
 }
 
+static int evaluate_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    plan_file model, data;
+    if (plan_model(plan, ps, "evaluate", "model", &model) != 0 || plan_dataset(plan, ps, "evaluate", "dataset", &data) != 0 ||
+        plan_output(ps, "evaluate", "output") != 0)
+        return -1;
+    if (model.grid && data.grid && (model.grid != data.grid || model.channels != data.channels))
+        return error_set("%s: [evaluate] dataset %s has grid %d with %d channel(s), but the model %s is for grid %d with %d",
+                         params_origin(ps, "evaluate", "dataset"), data.path, data.grid, data.channels, model.path,
+                         model.grid, model.channels);
+    if (!data.has_split && strcmp(params_string(ps, "evaluate", "split"), "all") != 0)
+        return error_set("%s: [evaluate] dataset %s has no split field, so split = %s cannot be applied: use split = all",
+                         params_origin(ps, "evaluate", "split"), data.path, params_string(ps, "evaluate", "split"));
+    plan_add(plan, params_string(ps, "evaluate", "output"), PLAN_OTHER, 0, 0, false);
+    return 0;
+}
+
 static int evaluate_run(const params *ps, const char *params_text)
 {
     const char *model_path = params_string(ps, "evaluate", "model"), *output = params_string(ps, "evaluate", "output");
@@ -134,14 +152,16 @@ static int evaluate_run(const params *ps, const char *params_text)
              100 * below[2]);
 
     if (log_rank() == 0) {
-        char logpath[4200], q[16384];
+        char logpath[4200];
         snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
         jlog_open(logpath);
+        char *q = json_quote_alloc(params_text);
         jlog("summary", "\"model\": \"%s\", \"samples\": %lld, \"median_maxrel\": %.9g, \"mean_maxrel\": %.9g, "
              "\"median_zncc\": %.9g, \"mean_zncc\": %.9g, \"median_ssim\": %.9g, \"mean_ssim\": %.9g, "
              "\"frac_maxrel_below_10\": %.9g, \"frac_maxrel_below_20\": %.9g, \"frac_maxrel_below_30\": %.9g, "
              "\"parameters\": %s", model_path, (long long)n, med_maxrel, mean_maxrel, med_zncc, mean_zncc, med_ssim,
-             mean_ssim, below[0], below[1], below[2], json_quote(params_text, q, sizeof q));
+             mean_ssim, below[0], below[1], below[2], q);
+        free(q);
         jlog_close();
 
         /* panels: the samples at even quantiles of MaxRel, best to worst */
@@ -200,8 +220,8 @@ static int evaluate_run(const params *ps, const char *params_text)
             write_array(p, "target", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 4, dims, targ);
             write_array(p, "prediction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 4, dims, pred);
             H5Gclose(p);
-            h5_commit_partial(f, tmp, output);
-            message0("evaluate: wrote %s", output);
+            rc = h5_commit_partial(f, tmp, output);
+            if (rc == 0) message0("evaluate: wrote %s", output);
         }
         free(order), free(pick), free(pmax), free(pred), free(targ), free(phys);
     }
@@ -215,4 +235,4 @@ static int evaluate_run(const params *ps, const char *params_text)
 }
 
 const stage stage_evaluate = {"evaluate", "metrics of a trained model on the test split: per sample, CDF, summary, panels",
-                              evaluate_params, evaluate_sections, evaluate_run, NULL};
+                              evaluate_params, evaluate_sections, evaluate_run, NULL, evaluate_check};

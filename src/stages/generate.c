@@ -27,6 +27,7 @@
 #include "rt/solver.h"
 #include "rt/view.h"
 #include "rt/wind.h"
+#include "stages/plan.h"
 #include "stages/stage.h"
 
 #define RANGE(key, lo, hi, units, what)                                                                    \
@@ -89,6 +90,58 @@ static int64_t model_split(uint64_t seed, int64_t m, double fval, double ftest)
     return u < ftest ? 2 : u < ftest + fval ? 1 : 0;
 }
 
+/* The views of one model are solved and written in blocks of at most this many bytes of float data,
+ * so that the memory of a rank does not grow with [generate] views. */
+#define VIEW_BLOCK_BYTES (256.0 * 1024 * 1024)
+
+static int64_t view_block(int64_t V, int G, int F)
+{
+    double per_view = 4.0 * (3.0 * G * G * G + (double)F * G * G) + 8.0 * (4 + WIND_NPARAM) + 24.0;
+    int64_t b = (int64_t)(VIEW_BLOCK_BYTES / per_view);
+    return b < 1 ? 1 : b > V ? V : b;
+}
+
+static int generate_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    for (int i = 0; i < WIND_NPARAM; i++) {
+        char lo[64], hi[64];
+        snprintf(lo, sizeof lo, "%s_min", range_keys[i]);
+        snprintf(hi, sizeof hi, "%s_max", range_keys[i]);
+        if (params_real(ps, "generate", hi) < params_real(ps, "generate", lo))
+            return error_set("%s: [generate] %s = %g is below %s = %g", params_origin(ps, "generate", hi), hi,
+                             params_real(ps, "generate", hi), lo, params_real(ps, "generate", lo));
+    }
+    double fval = params_real(ps, "generate", "split_validation"), ftest = params_real(ps, "generate", "split_test");
+    if (fval + ftest > 1.0)
+        return error_set("%s: [generate] split_validation + split_test = %g exceeds 1",
+                         params_origin(ps, "generate", "split_test"), fval + ftest);
+    if (params_real(ps, "generate", "eccentricity_min") < 0 || params_real(ps, "generate", "eccentricity_max") >= 1.0)
+        return error_set("%s: [generate] eccentricity_min and _max must lie in [0, 1)",
+                         params_origin(ps, "generate", "eccentricity_max"));
+    const char *output = params_string(ps, "generate", "output");
+    if (plan_output(ps, "generate", "output") != 0) return -1;
+    char why[1024];
+    if (provenance_matches(output, "generate", "generate", params_text, why, sizeof why) < 0)
+        return error_set("%s: [generate] output = %s exists and %s: remove it to generate again, or set another output",
+                         params_origin(ps, "generate", "output"), output, why);
+    lamda_data lamda;
+    rt_line line;
+    if (rt_line_load(params_string(ps, "generate", "lamda_file"), (int)params_int(ps, "generate", "transition"),
+                     params_real(ps, "generate", "molar_mass"), &lamda, &line) != 0)
+        return -1;
+    rt_line_free(&line);
+    lamda_free(&lamda);
+    int64_t V = params_int(ps, "generate", "views");
+    int G = (int)params_int(ps, "generate", "grid"), F = (int)params_int(ps, "generate", "channels");
+    double g3 = (double)G * G * G, model = 8.0 * (5.0 * 8.0 * g3 + 6.0 * g3 + (double)G * G * F);
+    double views = (double)view_block(V, G, F) * (4.0 * (3.0 * g3 + (double)F * G * G) + 8.0 * (7 + WIND_NPARAM));
+    char what[256];
+    snprintf(what, sizeof what, "%s: [generate] grid = %d (%d channels)", params_origin(ps, "generate", "grid"), G, F);
+    if (plan_memory(model + views, what) != 0) return -1;
+    plan_add(plan, output, PLAN_DATASET, G, F, true);
+    return 0;
+}
+
 static int generate_run(const params *ps, const char *params_text)
 {
     const char *output = params_string(ps, "generate", "output");
@@ -111,24 +164,16 @@ static int generate_run(const params *ps, const char *params_text)
         rg.lo[i] = params_real(ps, "generate", k);
         snprintf(k, sizeof k, "%s_max", range_keys[i]);
         rg.hi[i] = params_real(ps, "generate", k);
-        if (rg.hi[i] < rg.lo[i] && log_rank() == 0)
-            error_set("[generate] %s_max = %g is below %s_min = %g", range_keys[i], rg.hi[i], range_keys[i], rg.lo[i]);
     }
     rg.ede_probability = params_real(ps, "generate", "ede_probability");
-    if (fval + ftest > 1.0 && log_rank() == 0) error_set("[generate] split_validation + split_test = %g exceeds 1", fval + ftest);
-    if (rg.lo[5] < 0 || rg.hi[5] >= 1.0) error_set("[generate] eccentricity must lie in [0, 1)");
-    collective_fail_if(error_pending());
 
     /* A campaign run again (after a pre-emption, say) must not make a finished dataset again. The
      * master file only appears, by rename, once every shard is complete. */
     int made = 0;
-    if (log_rank() == 0) {
+    if (log_rank() == 0) { /* generate_check has refused a file made with other parameters */
         char why[1024];
-        made = provenance_matches(output, "generate", "generate", params_text, why, sizeof why);
-        if (made < 0)
-            error_set("%s exists and %s: remove it to generate again, or set another [generate] output", output, why);
+        made = provenance_matches(output, "generate", "generate", params_text, why, sizeof why) == 1;
     }
-    collective_fail_if(error_pending());
     MPI_Bcast(&made, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (made == 1) {
         message0("generate: %s is complete and was made with these [generate] parameters: nothing to do "
@@ -146,11 +191,13 @@ static int generate_run(const params *ps, const char *params_text)
     rt_setup s = {.mode = RT_MODE_LINE, .line = &line, .nfreq = F, .freq = freq, .dx = dx,
                   .boundary = strcmp(params_string(ps, "generate", "boundary"), "cmb") == 0 ? RT_BOUNDARY_CMB : RT_BOUNDARY_ZERO};
 
-    char logpath[4200], q[16384];
+    char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);
+    char *q = json_quote_alloc(params_text);
     jlog("start", "\"stage\": \"generate\", \"ranks\": %d, \"models\": %lld, \"views\": %lld, \"parameters\": %s",
-         log_size(), (long long)nmodels, (long long)V, json_quote(params_text, q, sizeof q));
+         log_size(), (long long)nmodels, (long long)V, q);
+    free(q);
 
     int64_t m0, mcount;
     decomp_block(nmodels, log_rank(), log_size(), &m0, &mcount);
@@ -171,10 +218,11 @@ static int generate_run(const params *ps, const char *params_text)
     size_t g3 = (size_t)G * G * G, gs3 = (size_t)Gs * Gs * Gs;
     /* the model in its orbital frame (5 x Gs^3: vx, vy, vz, T, n) and one view (3 x G^3: v_z, T, n) */
     double *model = xmalloc((5 * gs3 + 3 * g3) * sizeof *model), *view = model + 5 * gs3;
-    float *in = xmalloc((size_t)V * 3 * g3 * sizeof *in), *out = xmalloc((size_t)V * F * g3 / G * sizeof *out);
+    const int64_t B = view_block(V, G, F); /* views solved and written at once */
+    float *in = xmalloc((size_t)B * 3 * g3 * sizeof *in), *out = xmalloc((size_t)B * F * G * G * sizeof *out);
     double *dbl = xmalloc(3 * g3 * sizeof *dbl), *image = xmalloc((size_t)G * G * F * sizeof *image);
-    int64_t *ids = xmalloc(3 * (size_t)V * sizeof *ids);
-    double *dirs = xmalloc((size_t)V * (4 + WIND_NPARAM) * sizeof *dirs), *dxs = dirs + 3 * V, *pars = dxs + V;
+    int64_t *ids = xmalloc(3 * (size_t)B * sizeof *ids);
+    double *dirs = xmalloc((size_t)B * (4 + WIND_NPARAM) * sizeof *dirs), *dxs = dirs + 3 * B, *pars = dxs + B;
 
     progress pr;
     progress_start(&pr, "generate (rank 0's share)", "samples", mcount * V, 4.0 * (double)(3 * g3 + (size_t)F * G * G));
@@ -185,43 +233,47 @@ static int generate_run(const params *ps, const char *params_text)
         wind_draw(&rg, &r, &wp);
         wind_fill(&wp, Gs, pitch, t_floor, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3);
         s.v_turb = wp.v_turb;
-        for (int64_t v = 0; v < V; v++) {
-            double R[9];
-            if (faceon) view_identity(R);
-            else {
-                rng rv;
-                rng_seed(&rv, seed, (1ULL << 32) + (uint64_t)(m * V + v));
-                view_random_rotation(&rv, R);
+        for (int64_t v0 = 0; v0 < V; v0 += B) {
+            const int64_t nb = V - v0 < B ? V - v0 : B;
+            for (int64_t v = v0; v < v0 + nb; v++) {
+                const int64_t b = v - v0; /* the view's place in this block */
+                double R[9];
+                if (faceon) view_identity(R);
+                else {
+                    rng rv;
+                    rng_seed(&rv, seed, (1ULL << 32) + (uint64_t)(m * V + v));
+                    view_random_rotation(&rv, R);
+                }
+                view_resample(R, Gs, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3, G, t_floor, n_out,
+                              view, view + g3, view + 2 * g3);
+                float *x = in + (size_t)b * 3 * g3;
+                for (size_t i = 0; i < 3 * g3; i++) x[i] = (float)view[i], dbl[i] = (double)x[i];
+                /* ranks hold different numbers of models: a bad model is agreed on after the loop */
+                if (!error_pending() && rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0) {
+                    char msg[512];
+                    snprintf(msg, sizeof msg, "%s", error_message());
+                    error_clear();
+                    error_set("generate: model %lld view %lld: %s (check the parameter ranges)", (long long)m, (long long)v, msg);
+                }
+                if (!error_pending()) rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
+                float *y = out + (size_t)b * F * G * G; /* (1, F, G, G) <- I[x][y][f], stored as |I| as COEmuNet does */
+                for (int f = 0; f < F; f++)
+                    for (size_t p = 0; p < (size_t)G * G; p++) y[(size_t)f * G * G + p] = (float)fabs(image[p * F + f]);
+                ids[b] = m, ids[B + b] = v, ids[2 * B + b] = model_split(seed, m, fval, ftest);
+                view_direction(R, dirs + 3 * b);
+                dxs[b] = dx;
+                memcpy(pars + b * WIND_NPARAM, &wp, sizeof wp);
             }
-            view_resample(R, Gs, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3, G, t_floor, n_out,
-                          view, view + g3, view + 2 * g3);
-            float *x = in + (size_t)v * 3 * g3;
-            for (size_t i = 0; i < 3 * g3; i++) x[i] = (float)view[i], dbl[i] = (double)x[i];
-            /* ranks hold different numbers of models: a bad model is agreed on after the loop */
-            if (!error_pending() && rt_check_model(G, G, G, dbl, dbl + g3, dbl + 2 * g3, NULL) != 0) {
-                char msg[512];
-                snprintf(msg, sizeof msg, "%s", error_message());
-                error_clear();
-                error_set("generate: model %lld view %lld: %s (check the parameter ranges)", (long long)m, (long long)v, msg);
-            }
-            if (!error_pending()) rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
-            float *y = out + (size_t)v * F * G * G; /* (1, F, G, G) <- I[x][y][f], stored as |I| as COEmuNet does */
-            for (int f = 0; f < F; f++)
-                for (size_t p = 0; p < (size_t)G * G; p++) y[(size_t)f * G * G + p] = (float)fabs(image[p * F + f]);
-            ids[v] = m, ids[V + v] = v, ids[2 * V + v] = model_split(seed, m, fval, ftest);
-            view_direction(R, dirs + 3 * v);
-            dxs[v] = dx;
-            memcpy(pars + v * WIND_NPARAM, &wp, sizeof wp);
+            int64_t local = (m - m0) * V + v0;
+            shard_write(w, local, nb, in, out);
+            shard_write_field(w, 0, local, nb, ids);
+            shard_write_field(w, 1, local, nb, ids + B);
+            shard_write_field(w, 2, local, nb, ids + 2 * B);
+            shard_write_field(w, 3, local, nb, dirs);
+            shard_write_field(w, 4, local, nb, dxs);
+            shard_write_field(w, 5, local, nb, pars);
+            progress_update(&pr, local + nb);
         }
-        int64_t local = (m - m0) * V;
-        shard_write(w, local, V, in, out);
-        shard_write_field(w, 0, local, V, ids);
-        shard_write_field(w, 1, local, V, ids + V);
-        shard_write_field(w, 2, local, V, ids + 2 * V);
-        shard_write_field(w, 3, local, V, dirs);
-        shard_write_field(w, 4, local, V, dxs);
-        shard_write_field(w, 5, local, V, pars);
-        progress_update(&pr, local + V);
     }
     collective_fail_if(error_pending());
     shard_writer_finish(w);
@@ -235,5 +287,11 @@ static int generate_run(const params *ps, const char *params_text)
     return 0;
 }
 
-const stage stage_generate = {"generate", "the RT-emulator dataset: wind models x views, solved, sharded HDF5 (COEmuNet layout)",
-                              generate_params, generate_sections, generate_run, NULL};
+const stage stage_generate = {
+    .name = "generate",
+    .summary = "the RT-emulator dataset: wind models x views, solved, sharded HDF5 (COEmuNet layout)",
+    .params = generate_params,
+    .sections = generate_sections,
+    .run = generate_run,
+    .check = generate_check,
+};

@@ -53,7 +53,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void write_image(const char *path, const rt_model *m, const rt_setup *s, const double *I, const char *params_text)
+static int write_image(const char *path, const rt_model *m, const rt_setup *s, const double *I, const char *params_text)
 {
     char *tmp;
     hid_t f = h5_create_partial(path, &tmp);
@@ -81,7 +81,33 @@ static void write_image(const char *path, const rt_model *m, const rt_setup *s, 
         h5_attr_f64(f, "molar_mass", s->line->mass / RT_AMU);
     }
     provenance_write(f, "solve", params_text);
-    h5_commit_partial(f, tmp, path);
+    return h5_commit_partial(f, tmp, path);
+}
+
+static int solve_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    bool dust = strcmp(params_string(ps, "solve", "mode"), "dust") == 0;
+    bool gpu = strcmp(params_string(ps, "solve", "engine"), "cuda") == 0;
+#ifndef SYNOBS_HAVE_CUDA
+    if (gpu)
+        return error_set("%s: [solve] engine = cuda: this synobs was built without the CUDA backend",
+                         params_origin(ps, "solve", "engine"));
+#endif
+    if (gpu && dust)
+        return error_set("%s: [solve] engine = cuda images lines only (mode = line)", params_origin(ps, "solve", "engine"));
+    if (plan_file_input(plan, ps, "solve", "input", PLAN_OTHER) != 0 || plan_output(ps, "solve", "output") != 0) return -1;
+    if (!dust) {
+        lamda_data lamda;
+        rt_line line;
+        if (rt_line_load(params_string(ps, "solve", "lamda_file"), (int)params_int(ps, "solve", "transition"),
+                         params_real(ps, "solve", "molar_mass"), &lamda, &line) != 0)
+            return -1;
+        rt_line_free(&line);
+        lamda_free(&lamda);
+    }
+    plan_add(plan, params_string(ps, "solve", "output"), PLAN_OTHER, 0, 0, false);
+    return 0;
 }
 
 static int solve_run(const params *ps, const char *params_text)
@@ -91,13 +117,7 @@ static int solve_run(const params *ps, const char *params_text)
     int threads = (int)params_int(ps, "solve", "threads"), repeat = (int)params_int(ps, "solve", "repeat");
     int reference = strcmp(params_string(ps, "solve", "engine"), "reference") == 0;
     int gpu = strcmp(params_string(ps, "solve", "engine"), "cuda") == 0;
-#ifndef SYNOBS_HAVE_CUDA
-    if (gpu && log_rank() == 0) error_set("[solve] engine = cuda: this synobs was built without the CUDA backend");
-    collective_fail_if(error_pending());
-#endif
-    if (gpu && dust && log_rank() == 0) error_set("[solve] engine = cuda images lines only (mode = line)");
-    collective_fail_if(error_pending());
-    collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
+    collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0); /* solve_check has tested the engine */
 
     lamda_data lamda = {0};
     rt_line line = {0};
@@ -154,7 +174,7 @@ static int solve_run(const params *ps, const char *params_text)
     }
     double *I = log_rank() == 0 ? xmalloc((size_t)ncol * m.nf * sizeof *I) : NULL;
     MPI_CHECK(MPI_Gatherv(local, (int)(count * m.nf), MPI_DOUBLE, I, counts, displs, MPI_DOUBLE, 0, MPI_COMM_WORLD));
-    if (log_rank() == 0) write_image(output, &m, &s, I, params_text);
+    collective_fail_if(log_rank() == 0 && write_image(output, &m, &s, I, params_text) != 0);
     message0("solve: %d x %d pixels x %d channels along %d cells (%s, %s engine, %d rank(s), vector width %d) -> %s",
              m.nx, m.ny, m.nf, m.nz, dust ? "dust" : "line", reference ? "reference" : "fast", size,
              reference ? 1 : rt_fast_width(), output);
@@ -170,4 +190,4 @@ static int solve_run(const params *ps, const char *params_text)
 }
 
 const stage stage_solve = {"solve", "image one model with the LTE line solver (or dust continuum); Pomme's numerics",
-                           solve_params, solve_sections, solve_run, NULL};
+                           solve_params, solve_sections, solve_run, NULL, solve_check};

@@ -7,6 +7,7 @@
 #define SYNOBS_STAGE_H
 
 #include "core/params.h"
+#include "stages/plan.h"
 
 typedef struct {
     const char *name;
@@ -18,6 +19,12 @@ typedef struct {
     /** For stages run on a file rather than a parameter file (`synobs verify-golden FILE`): the
      * "section.key" that receives the command line's FILE; NULL for parameter-file stages. */
     const char *file_key;
+    /**
+     * Rank 0, before any stage of the run works (stages/plan.h): every check that the parameters,
+     * the rank count and the input files allow; adds what the stage will write to the plan.
+     * 0, or -1 with the error set. NULL: nothing to check beyond the parameters' own ranges.
+     */
+    int (*check)(const params *ps, const char *params_text, stage_plan *plan);
 } stage;
 
 /** NULL-terminated list of every stage. */

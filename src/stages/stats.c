@@ -26,6 +26,7 @@
 #include "mpi/collective.h"
 #include "mpi/moments_op.h"
 #include "mpi/select_mpi.h"
+#include "stages/plan.h"
 #include "stages/stage.h"
 #include "stats/scan.h"
 #include "stats/select.h"
@@ -151,6 +152,33 @@ static int scan_chunk(const decomp *d, int64_t c, int64_t lc, sample_buf *sb, pa
     return 0;
 }
 
+/* A chunk's key histograms count in 32 bits (half the cache footprint of 64): the most samples a chunk
+ * may hold at this grid and channel count. */
+static int64_t max_chunk_samples(int grid, int nfreq)
+{
+    double g3 = (double)grid * grid * grid, img = (double)nfreq * grid * grid;
+    return (int64_t)(4294967295.0 / (g3 > img ? g3 : img));
+}
+
+static int chunk_error(const params *ps, int grid, int nfreq)
+{
+    int64_t chunk = params_int(ps, "stats", "chunk_samples"), most = max_chunk_samples(grid, nfreq);
+    return error_set("%s: [stats] chunk_samples = %lld: a chunk would hold more values of one quantity at grid %d than "
+                     "its 32-bit counters take; use at most %lld", params_origin(ps, "stats", "chunk_samples"),
+                     (long long)chunk, grid, (long long)most);
+}
+
+static int stats_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    plan_file in;
+    if (plan_dataset(plan, ps, "stats", "input", &in) != 0 || plan_output(ps, "stats", "output") != 0) return -1;
+    if (in.grid > 0 && params_int(ps, "stats", "chunk_samples") > max_chunk_samples(in.grid, in.channels))
+        return chunk_error(ps, in.grid, in.channels);
+    plan_add(plan, params_string(ps, "stats", "output"), PLAN_STATS, 0, 0, false);
+    return 0;
+}
+
 static int stats_run(const params *ps, const char *params_text)
 {
     const char *input = params_string(ps, "stats", "input"), *output = params_string(ps, "stats", "output");
@@ -175,31 +203,25 @@ static int stats_run(const params *ps, const char *params_text)
                  "(remove it to compute again)", output, input);
         return 0;
     }
+    /* the input is checked before anything is made: a bad one leaves no directory and no log */
+    dataset *ds;
+    collective_fail_if(dataset_open(input, &ds) != 0);
+    bool too_big = chunk_samples > max_chunk_samples(dataset_grid(ds), dataset_nfreq(ds));
+    collective_fail_if(too_big && chunk_error(ps, dataset_grid(ds), dataset_nfreq(ds)) != 0);
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0);
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);
-    char q[8192];
-    jlog("start", "\"stage\": \"stats\", \"ranks\": %d, \"parameters\": %s", log_size(), json_quote(params_text, q, sizeof q));
+    char *q = json_quote_alloc(params_text);
+    jlog("start", "\"stage\": \"stats\", \"ranks\": %d, \"parameters\": %s", log_size(), q);
+    free(q);
 
-    dataset *ds;
-    collective_fail_if(dataset_open(input, &ds) != 0);
     int64_t n = dataset_samples(ds);
     double bytes_per_sample = 4.0 * (double)(dataset_input_floats(ds) + dataset_output_floats(ds));
     message0("stats: %s: %lld samples, grid %d, %d channel(s), %.3f GB; %d rank(s), chunks of %lld samples",
              input, (long long)n, dataset_grid(ds), dataset_nfreq(ds), (double)n * bytes_per_sample / 1e9, log_size(),
              (long long)chunk_samples);
 
-    /* a chunk's key histograms count in 32 bits (half the cache footprint of 64) */
-    int64_t per_sample = dataset_input_floats(ds) / 3 > dataset_output_floats(ds) ? dataset_input_floats(ds) / 3
-                                                                                  : dataset_output_floats(ds);
-    bool too_big = (double)chunk_samples * (double)per_sample > 4294967295.0;
-    if (too_big)
-        error_set("[stats] chunk_samples = %lld: a chunk would hold %.3g values of one quantity at grid %d, more than "
-                  "its 32-bit counters take; use at most %lld", (long long)chunk_samples,
-                  (double)chunk_samples * (double)per_sample, dataset_grid(ds),
-                  (long long)(4294967295.0 / (double)per_sample));
-    collective_fail_if(too_big);
     decomp d;
     decomp_init(&d, n, chunk_samples, log_rank(), log_size());
     sample_buf sb = {ds, xmalloc((size_t)dataset_input_floats(ds) * sizeof(float)),
@@ -326,9 +348,8 @@ static int stats_run(const params *ps, const char *params_text)
         jlog("bandwidth", "\"pass1_GBps\": %.4f, \"memcpy_GBps\": %.4f, \"ratio\": %.4f", gb / pass1_time, total / 1e9,
              gb / pass1_time / (total / 1e9));
     }
-    if (log_rank() == 0)
-        statsfile_write(output, s, input, n, dataset_grid(ds), dataset_nfreq(ds), chunk_samples, params_text);
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    collective_fail_if(log_rank() == 0 && statsfile_write(output, s, input, n, dataset_grid(ds), dataset_nfreq(ds),
+                                                          chunk_samples, params_text) != 0);
     message0("stats: wrote %s", output);
     jlog("end", "\"output\": \"%s\"", output);
     jlog_close();
@@ -349,4 +370,4 @@ static int stats_run(const params *ps, const char *params_text)
 }
 
 const stage stage_stats = {"stats", "global statistics of a dataset split across ranks (moments, min/max, exact median)",
-                           stats_params, stats_sections, stats_run, NULL};
+                           stats_params, stats_sections, stats_run, NULL, stats_check};

@@ -24,6 +24,7 @@
 #include "io/shard.h"
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
+#include "stages/plan.h"
 #include "stages/stage.h"
 
 static const param_decl synth_params[] = {
@@ -70,6 +71,20 @@ static void make_sample(uint64_t seed, int64_t index, int g, int nf, float *inpu
             }
 }
 
+static int synth_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    int64_t chunk = params_int(ps, "synth", "chunk_samples");
+    double g = (double)params_int(ps, "synth", "grid"), nf = (double)params_int(ps, "synth", "channels");
+    char what[256];
+    snprintf(what, sizeof what, "%s: [synth] chunk_samples = %lld at grid %d (%d channels)",
+             params_origin(ps, "synth", "chunk_samples"), (long long)chunk, (int)g, (int)nf);
+    if (plan_output(ps, "synth", "output") != 0 || plan_memory((double)chunk * (4.0 * (3.0 * g * g * g + nf * g * g) + 40.0), what) != 0)
+        return -1;
+    plan_add(plan, params_string(ps, "synth", "output"), PLAN_DATASET, (int)g, (int)nf, false);
+    return 0;
+}
+
 static int synth_run(const params *ps, const char *params_text)
 {
     const char *output = params_string(ps, "synth", "output");
@@ -80,9 +95,10 @@ static int synth_run(const params *ps, const char *params_text)
     char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s.log.jsonl", output);
     jlog_open(logpath);
-    char q[8192];
+    char *q = json_quote_alloc(params_text);
     jlog("start", "\"stage\": \"synth\", \"ranks\": %d, \"samples\": %lld, \"parameters\": %s", log_size(), (long long)n,
-         json_quote(params_text, q, sizeof q));
+         q);
+    free(q);
 
     int64_t first, count;
     decomp_block(n, log_rank(), log_size(), &first, &count);
@@ -120,4 +136,4 @@ static int synth_run(const params *ps, const char *params_text)
 }
 
 const stage stage_synth = {"synth", "a seeded synthetic dataset in the COEmuNet layout (benchmarks, tests, demo)",
-                           synth_params, synth_sections, synth_run, NULL};
+                           synth_params, synth_sections, synth_run, NULL, synth_check};

@@ -20,6 +20,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/h5util.h"
+#include "io/lockfile.h"
 #include "io/statsfile.h"
 #include "mpi/collective.h"
 #include "mpi/gradcomm.h"
@@ -207,13 +208,17 @@ static bool best_so_far(const train_history *h)
     return true;
 }
 
+/* Collective: rank 0 writes; a file that cannot be written (a full disk) ends the run on every rank,
+ * the checkpoints written before it intact. */
 static void save(const char *path, const nn_graph *g, const nn_adam *opt, const train_state *st, const char *text)
 {
+    int rc = 0;
     if (log_rank() == 0) {
         loader_io_lock();
-        checkpoint_write(path, g, opt, st, text);
+        rc = checkpoint_write(path, g, opt, st, text);
         loader_io_unlock();
     }
+    collective_fail_if(rc != 0);
 }
 
 static void save_checkpoint(const train_opts *o, const nn_graph *g, const nn_adam *opt, const train_state *st,
@@ -229,6 +234,46 @@ static void save_checkpoint(const train_opts *o, const nn_graph *g, const nn_ada
     message0("train: checkpoint %s", path);
     free(path);
     MPI_Barrier(MPI_COMM_WORLD);
+}
+
+static int train_check(const params *ps, const char *params_text, stage_plan *plan)
+{
+    (void)params_text;
+    const int64_t mb = params_int(ps, "train", "micro_batch"), gb = params_int(ps, "train", "global_batch");
+    const int P = log_size();
+    if (gb % mb != 0)
+        return error_set("%s: [train] global_batch = %lld is not a multiple of micro_batch = %lld",
+                         params_origin(ps, "train", "global_batch"), (long long)gb, (long long)mb);
+    if ((gb / mb) % P != 0)
+        return error_set("%s: [train] the %lld micro-batches of a global batch (global_batch / micro_batch) do not divide "
+                         "over %d ranks: choose a rank count that divides %lld, or change the batch",
+                         params_origin(ps, "train", "global_batch"), (long long)(gb / mb), P, (long long)(gb / mb));
+    plan_file data, val, init;
+    if (plan_dataset(plan, ps, "train", "dataset", &data) != 0 || plan_output_dir(ps, "train", "output_dir") != 0 ||
+        plan_file_input(plan, ps, "train", "stats", PLAN_STATS) != 0)
+        return -1;
+    if (params_string(ps, "train", "validation_dataset")[0]) {
+        if (plan_dataset(plan, ps, "train", "validation_dataset", &val) != 0) return -1;
+        if (val.grid && data.grid && (val.grid != data.grid || val.channels != data.channels))
+            return error_set("%s: [train] validation_dataset has grid %d and %d channels, dataset has %d and %d",
+                             params_origin(ps, "train", "validation_dataset"), val.grid, val.channels, data.grid,
+                             data.channels);
+    }
+    bool single = strcmp(params_string(ps, "train", "model"), "single_frequency") == 0;
+    if (single && data.channels != 1)
+        return error_set("%s: [train] model = single_frequency needs one frequency channel; dataset %s has %d",
+                         params_origin(ps, "train", "model"), params_string(ps, "train", "dataset"), data.channels);
+    if (params_string(ps, "train", "init_from")[0] && plan_model(plan, ps, "train", "init_from", &init) != 0) return -1;
+    const char *dir = params_string(ps, "train", "output_dir");
+    const char *made[] = {"model.h5", "model_best.h5"};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(dir) + 32;
+        char *path = xmalloc(n);
+        snprintf(path, n, "%s/%s", dir, made[i]);
+        plan_add(plan, path, PLAN_MODEL, data.grid, data.channels, true);
+        free(path);
+    }
+    return 0;
 }
 
 static int train_run(const params *ps, const char *params_text)
@@ -255,15 +300,19 @@ static int train_run(const params *ps, const char *params_text)
     signals_catch_stop();
     train_common_threads(ps, "train");
 
-    int streams = (int)(gb / mb), P = log_size();
+    int streams = (int)(gb / mb), P = log_size(); /* train_check has tested that they divide */
+    collective_fail_if(log_rank() == 0 && path_make_parent_dir(o.output_dir) != 0);
+    /* one job per output directory: two would overwrite each other's checkpoints */
+    int lock = -1;
     if (log_rank() == 0) {
-        if (gb % mb != 0) error_set("[train] global_batch = %lld is not a multiple of micro_batch = %d", (long long)gb, mb);
-        else if (streams % P != 0)
-            error_set("[train] the %d micro-batches of a global batch (global_batch / micro_batch) do not divide over "
-                      "%d ranks: choose a rank count that divides %d, or change the batch", streams, P, streams);
-        else if (path_make_parent_dir(o.output_dir) != 0) { /* error set */ }
+        size_t n = strlen(o.output_dir) + 16;
+        char *path = xmalloc(n), what[4200];
+        snprintf(path, n, "%s/train.lock", o.output_dir);
+        snprintf(what, sizeof what, "[train] output_dir %s", o.output_dir);
+        lock = lockfile_take(path, what);
+        free(path);
     }
-    collective_fail_if(error_pending());
+    collective_fail_if(log_rank() == 0 && lock < 0);
 
     train_data td;
     coemunet_config mc;
@@ -289,7 +338,7 @@ static int train_run(const params *ps, const char *params_text)
     if (resume(o.output_dir, &g, &opt, &mc, &st, &resumed)) {
         message0("train: resuming from %s (step %lld, epoch %lld, step %lld of the epoch)", resumed, (long long)st.step,
                  (long long)st.epoch, (long long)st.step_in_epoch);
-        if (memcmp(&st.norm, &norm, sizeof norm) != 0)
+        if (!nn_norm_equal(&st.norm, &norm))
             warning0("train: the checkpoint's normalisation differs from %s; continuing with the checkpoint's",
                      params_string(ps, "train", "stats"));
         norm = st.norm;
@@ -310,11 +359,13 @@ static int train_run(const params *ps, const char *params_text)
     }
     st.steps_per_epoch = S;
 
-    char logpath[4200], q[16384];
+    char logpath[4200];
     snprintf(logpath, sizeof logpath, "%s/train.log.jsonl", o.output_dir);
     jlog_open_append(logpath);
+    char *q = json_quote_alloc(params_text);
     jlog("start", "\"stage\": \"train\", \"ranks\": %d, \"resumed_from\": \"%s\", \"step\": %lld, \"parameters\": %s", P,
-         resumed ? resumed : "", (long long)st.step, json_quote(params_text, q, sizeof q));
+         resumed ? resumed : "", (long long)st.step, q);
+    free(q);
 
     gradcomm *comm = gradcomm_new();
     trainer tr;
@@ -393,6 +444,7 @@ static int train_run(const params *ps, const char *params_text)
         jlog("end", "\"step\": %lld, \"model\": \"%s\"", (long long)st.step, model);
     }
     jlog_close();
+    lockfile_release(lock);
     trainer_free(&tr);
     gradcomm_free(comm);
     loader_close(ld);
@@ -406,4 +458,4 @@ static int train_run(const params *ps, const char *params_text)
 }
 
 const stage stage_train = {"train", "train COEmuNet data-parallel, with validation, checkpoints and automatic resumption",
-                           train_params, train_sections, train_run, NULL};
+                           train_params, train_sections, train_run, NULL, train_check};

@@ -361,4 +361,4 @@ static int verify_run(const params *ps, const char *params_text)
 
 const stage stage_verify_golden = {"verify-golden",
                                    "compare COEmuNet (outputs, loss, gradients, Adam steps, metrics) with a golden file",
-                                   verify_params, verify_sections, verify_run, "verify_golden.golden"};
+                                   verify_params, verify_sections, verify_run, "verify_golden.golden", NULL};
