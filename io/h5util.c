@@ -95,7 +95,16 @@ int h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t n)
     if (H5Aexists(loc, name) <= 0) return -1;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = H5Aget_type(a);
     int rc = -1;
-    if (H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t)) {
+    if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0) {
+        /* as h5py writes a Python str */
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        char *tmp = NULL;
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        if (H5Aread(a, mt, &tmp) >= 0 && tmp) { snprintf(buf, n, "%s", tmp); rc = 0; }
+        if (tmp) H5free_memory(tmp);
+        H5Tclose(mt);
+    } else if (H5Tget_class(t) == H5T_STRING) {
         size_t sz = H5Tget_size(t);
         char *tmp = xcalloc(sz + 1, 1);
         hid_t mt = H5Tcopy(t);

@@ -25,7 +25,7 @@ int h5_input_error(const char *path, const char *fmt, ...) __attribute__((format
 void h5_attr_string(hid_t loc, const char *name, const char *value);
 void h5_attr_f64(hid_t loc, const char *name, double value);
 void h5_attr_i64(hid_t loc, const char *name, int64_t value);
-/** Read a string attribute into buf; returns -1 if missing. */
+/** Read a string attribute (fixed or variable length) into buf; returns -1 if missing. */
 int h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t n);
 int h5_attr_read_f64(hid_t loc, const char *name, double *value);
 
