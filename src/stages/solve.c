@@ -116,7 +116,9 @@ static int solve_run(const params *ps, const char *params_text)
     int dust = strcmp(params_string(ps, "solve", "mode"), "dust") == 0;
     int threads = (int)params_int(ps, "solve", "threads"), repeat = (int)params_int(ps, "solve", "repeat");
     int reference = strcmp(params_string(ps, "solve", "engine"), "reference") == 0;
-    int gpu = strcmp(params_string(ps, "solve", "engine"), "cuda") == 0;
+#ifdef SYNOBS_HAVE_CUDA
+    int gpu = strcmp(params_string(ps, "solve", "engine"), "cuda") == 0; /* solve_check refuses it without CUDA */
+#endif
     collective_fail_if(log_rank() == 0 && path_make_parent(output) != 0); /* solve_check has tested the engine */
 
     lamda_data lamda = {0};
