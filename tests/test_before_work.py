@@ -24,9 +24,9 @@ import subprocess
 import sys
 import time
 
+from launcher import one_error_line
+
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-LAUNCHER = ("-----", "Primary job", "a non-zero exit code", "mpiexec detected", "the job to be terminated",
-            "The first process", "Process name:", "Exit code:")
 FAILED = []
 A = None
 
@@ -44,13 +44,8 @@ def run(ranks, args, cwd, timeout=300):
     return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, errors="replace", timeout=timeout)
 
 
-def error_line(r):
-    lines = [l for l in r.stderr.split("\n") if l.strip() and not l.strip().startswith(LAUNCHER)]
-    return lines[0] if len(lines) == 1 and lines[0].startswith("synobs: error:") else None
-
-
 def expect_error(what, r, fragments, nothing_in=None):
-    msg = error_line(r)
+    msg = one_error_line(r.stderr)
     check(r.returncode == 1 and msg is not None, f"{what}: exit 1 and one error line", r.stderr[-1500:])
     for f in fragments:
         check(msg is not None and f in msg, f"{what}: names '{f}'", msg or r.stderr[-800:])

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 
+from launcher import own_lines
+
 try:
     import h5py
 except ImportError as e:  # pragma: no cover
@@ -17,8 +19,6 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-LAUNCHER = ("-----", "Primary job", "a non-zero exit code", "mpiexec detected", "the job to be terminated",
-            "The first process", "Process name:", "Exit code:")
 
 
 def main():
@@ -68,7 +68,7 @@ def main():
                     fh.seek(info.byte_offset + pos)
                     fh.write(old)
                 runs += 1
-                lines = [l for l in r.stderr.split("\n") if l.strip() and not l.strip().startswith(LAUNCHER)]
+                lines = own_lines(r.stderr)
                 msg = lines[0] if lines else ""
                 # a chunk holds one (sample, quantity): its index over the 3 quantities (input) gives the sample
                 sample = index // 3 if name == "input" else index

@@ -15,9 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+from launcher import own_lines
+
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
-LAUNCHER = ("-----", "Primary job", "a non-zero exit code", "mpiexec detected", "the job to be terminated",
-            "The first process", "Process name:", "Exit code:")
 FAILED = []
 
 
@@ -49,7 +49,7 @@ def umount(d):
 
 
 def expect_disk_full(what, r, disk, leftovers):
-    lines = [l for l in r.stderr.split("\n") if l.strip() and not l.strip().startswith(LAUNCHER)]
+    lines = own_lines(r.stderr)
     msg = lines[0] if lines else ""
     check(r.returncode == 1, f"{what}: exit status 1 (got {r.returncode})", r.stderr[-1500:])
     check(len(lines) == 1 and msg.startswith("synobs: error:"), f"{what}: exactly one line", r.stderr[-1500:])

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from launcher import one_error_line
+
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1")
 NUMBERS = ["1e308", "-1e308", "99999999999999999999999", "-1", "-999999999", "0", "nan", "NaN", "inf", "-inf", "",
@@ -113,19 +115,6 @@ def mutate(data, rng):
     return out, f"{kind} (line {pick + 1})", extra
 
 
-# What Open MPI's mpiexec itself prints when a rank exits non-zero (not synobs' words).
-LAUNCHER = ("-----", "Primary job", "a non-zero exit code", "mpiexec detected", "the job to be terminated",
-            "The first process", "Process name:", "Exit code:", "MPI_ABORT was invoked", "with errorcode",
-            "NOTE: invoking MPI_ABORT", "You may or may not see", "exactly when Open MPI kills them")
-
-
-def one_line_error(stderr, ranks):
-    lines = [l for l in stderr.split("\n") if l.strip()]  # a line ends at \n (not at \x85 as splitlines has it)
-    if ranks > 1:
-        lines = [l for l in lines if not l.strip().startswith(LAUNCHER)]
-    return len(lines) == 1 and lines[0].startswith("synobs: error:")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--synobs", required=True)
@@ -174,7 +163,7 @@ def main():
                 bad = f"--check did not end within {timeout} s"
         elif rc < 0 or rc > 128:
             bad = f"ended by signal {-rc if rc < 0 else rc - 128}"
-        elif rc != 0 and not one_line_error(err, ranks):
+        elif rc != 0 and one_error_line(err) is None:
             bad = f"exit {rc} without exactly one 'synobs: error:' line"
         if bad:
             return (f"FAIL: {os.path.basename(path)} mutation {k} [{what}], {ranks} rank(s){' real' if real else ''}: "

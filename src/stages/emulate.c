@@ -79,15 +79,7 @@ static int emulate_check(const params *ps, const char *params_text, stage_plan *
     if (model.grid && data.grid && model.grid != data.grid)
         return error_set("%s: [emulate] input %s has grid %d, but the model %s is for grid %d",
                          params_origin(ps, "emulate", "input"), data.path, data.grid, model.path, model.grid);
-    if (params_int(ps, "emulate", "solver_samples") > 0) {
-        lamda_data lamda;
-        rt_line line;
-        if (rt_line_load(params_string(ps, "emulate", "lamda_file"), (int)params_int(ps, "emulate", "transition"),
-                         params_real(ps, "emulate", "molar_mass"), &lamda, &line) != 0)
-            return -1;
-        rt_line_free(&line);
-        lamda_free(&lamda);
-    }
+    if (params_int(ps, "emulate", "solver_samples") > 0 && plan_lamda(ps, "emulate") != 0) return -1;
     plan_add(plan, params_string(ps, "emulate", "output"), PLAN_DATASET, model.grid, model.channels, false);
     return 0;
 }

@@ -124,13 +124,7 @@ static int generate_check(const params *ps, const char *params_text, stage_plan 
     if (provenance_matches(output, "generate", "generate", params_text, why, sizeof why) < 0)
         return error_set("%s: [generate] output = %s exists and %s: remove it to generate again, or set another output",
                          params_origin(ps, "generate", "output"), output, why);
-    lamda_data lamda;
-    rt_line line;
-    if (rt_line_load(params_string(ps, "generate", "lamda_file"), (int)params_int(ps, "generate", "transition"),
-                     params_real(ps, "generate", "molar_mass"), &lamda, &line) != 0)
-        return -1;
-    rt_line_free(&line);
-    lamda_free(&lamda);
+    if (plan_lamda(ps, "generate") != 0) return -1;
     int64_t V = params_int(ps, "generate", "views");
     int G = (int)params_int(ps, "generate", "grid"), F = (int)params_int(ps, "generate", "channels");
     double g3 = (double)G * G * G, model = 8.0 * (5.0 * 8.0 * g3 + 6.0 * g3 + (double)G * G * F);

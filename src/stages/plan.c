@@ -14,6 +14,8 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/h5util.h"
+#include "io/lamda.h"
+#include "rt/line.h"
 
 void plan_add(stage_plan *p, const char *path, plan_kind kind, int grid, int channels, bool has_split)
 {
@@ -28,6 +30,16 @@ void plan_free(stage_plan *p)
     free(p->files);
     p->files = NULL;
     p->n = 0;
+}
+
+/* The error just set, said again after where the key came from: "file:line: [section] key<sep><error>". */
+static int blame(const params *ps, const char *section, const char *key, const char *sep)
+{
+    char msg[4096];
+    snprintf(msg, sizeof msg, "%s", error_message());
+    error_clear();
+    if (!params_is_set(ps, section, key)) return error_set("[%s] %s (default)%s%s", section, key, sep, msg);
+    return error_set("%s: [%s] %s%s%s", params_origin(ps, section, key), section, key, sep, msg);
 }
 
 /* "./a//b/./c" and "a/b/c" name one file: compare paths with these spellings removed. */
@@ -68,10 +80,7 @@ int plan_dataset(const stage_plan *p, const params *ps, const char *section, con
     int64_t n;
     *info = (plan_file){(char *)spec, PLAN_DATASET, 0, 0, true};
     if (dataset_probe(spec, &n, &info->grid, &info->channels) == 0) return 0;
-    char msg[4096];
-    snprintf(msg, sizeof msg, "%s", error_message());
-    error_clear();
-    return error_set("%s: [%s] %s: %s", params_origin(ps, section, key), section, key, msg);
+    return blame(ps, section, key, ": ");
 }
 
 int plan_model(const stage_plan *p, const params *ps, const char *section, const char *key, plan_file *info)
@@ -83,12 +92,7 @@ int plan_model(const stage_plan *p, const params *ps, const char *section, const
         return 0;
     }
     train_state st;
-    if (checkpoint_read_state(path, &st) != 0) {
-        char msg[4096];
-        snprintf(msg, sizeof msg, "%s", error_message());
-        error_clear();
-        return error_set("%s: [%s] %s: %s", params_origin(ps, section, key), section, key, msg);
-    }
+    if (checkpoint_read_state(path, &st) != 0) return blame(ps, section, key, ": ");
     *info = (plan_file){(char *)path, PLAN_MODEL, st.model.grid, st.model.channels, true};
     history_free(&st.hist);
     return 0;
@@ -105,10 +109,7 @@ int plan_file_input(const stage_plan *p, const params *ps, const char *section, 
 int plan_output(const params *ps, const char *section, const char *key)
 {
     if (path_check_parent(params_string(ps, section, key)) == 0) return 0;
-    char msg[4096];
-    snprintf(msg, sizeof msg, "%s", error_message());
-    error_clear();
-    return error_set("%s: [%s] %s = %s", params_origin(ps, section, key), section, key, msg);
+    return blame(ps, section, key, " = ");
 }
 
 int plan_output_dir(const params *ps, const char *section, const char *key)
@@ -119,11 +120,19 @@ int plan_output_dir(const params *ps, const char *section, const char *key)
     snprintf(probe, n, "%s/x", dir);
     int rc = path_check_parent(probe);
     free(probe);
-    if (rc == 0) return 0;
-    char msg[4096];
-    snprintf(msg, sizeof msg, "%s", error_message());
-    error_clear();
-    return error_set("%s: [%s] %s: %s", params_origin(ps, section, key), section, key, msg);
+    return rc == 0 ? 0 : blame(ps, section, key, ": ");
+}
+
+int plan_lamda(const params *ps, const char *section)
+{
+    lamda_data lamda;
+    rt_line line;
+    if (rt_line_load(params_string(ps, section, "lamda_file"), (int)params_int(ps, section, "transition"),
+                     params_real(ps, section, "molar_mass"), &lamda, &line) != 0)
+        return blame(ps, section, params_is_set(ps, section, "transition") ? "transition" : "lamda_file", ": ");
+    rt_line_free(&line);
+    lamda_free(&lamda);
+    return 0;
 }
 
 int plan_memory(double bytes, const char *what)

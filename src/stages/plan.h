@@ -50,6 +50,8 @@ int plan_file_input(const stage_plan *p, const params *ps, const char *section, 
 int plan_output(const params *ps, const char *section, const char *key);
 /** An output directory: writable, or can be made. */
 int plan_output_dir(const params *ps, const char *section, const char *key);
+/** The LAMDA file of [section] (keys lamda_file, transition, molar_mass) loads and has the transition. */
+int plan_lamda(const params *ps, const char *section);
 /**
  * @brief Whether `bytes` of memory for one rank can exist at all: no more than this node's
  * physical memory. -1 with an error that starts with `what` ("origin: [section] key = value",

@@ -97,15 +97,7 @@ static int solve_check(const params *ps, const char *params_text, stage_plan *pl
     if (gpu && dust)
         return error_set("%s: [solve] engine = cuda images lines only (mode = line)", params_origin(ps, "solve", "engine"));
     if (plan_file_input(plan, ps, "solve", "input", PLAN_OTHER) != 0 || plan_output(ps, "solve", "output") != 0) return -1;
-    if (!dust) {
-        lamda_data lamda;
-        rt_line line;
-        if (rt_line_load(params_string(ps, "solve", "lamda_file"), (int)params_int(ps, "solve", "transition"),
-                         params_real(ps, "solve", "molar_mass"), &lamda, &line) != 0)
-            return -1;
-        rt_line_free(&line);
-        lamda_free(&lamda);
-    }
+    if (!dust && plan_lamda(ps, "solve") != 0) return -1;
     plan_add(plan, params_string(ps, "solve", "output"), PLAN_OTHER, 0, 0, false);
     return 0;
 }
