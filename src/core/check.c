@@ -110,12 +110,6 @@ _Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *
                  "cannot allocate %zu bytes for %s", bytes, what);
 }
 
-_Noreturn void stdio_fail(const char *path, const char *file, int line, const char *what)
-{
-    synobs_fatal(file, line, "I/O", "check the path, permissions and free space",
-                 "%s: %s (%s)", path ? path : "?", strerror(errno), what);
-}
-
 void *xmalloc_at(size_t bytes, const char *file, int line)
 {
     void *p = malloc(bytes ? bytes : 1);

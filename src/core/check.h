@@ -3,7 +3,7 @@
  * @brief One check per failure source, and the error state for problems found in user input.
  *
  * Two kinds of failure:
- *  - a library call that should not fail (MPI, HDF5 internals, stdio, allocation, FFTW) ends the
+ *  - a library call that should not fail (MPI, HDF5 internals, allocation, FFTW) ends the
  *    run at once through the *_CHECK macros below: one line naming rank, source file:line, the
  *    library's words and a hint, then MPI_Abort (plain exit on a single rank);
  *  - a problem in what the user gave (parameters, files, data) is recorded with error_set() and
@@ -29,7 +29,6 @@ _Noreturn void h5_fail(const char *file, int line, const char *call);
 /** H5_CHECK's failure: a failed write of the newest open output file (recorded, returns), else h5_fail. */
 void h5_check_failed(const char *file, int line, const char *call);
 _Noreturn void alloc_fail(size_t bytes, const char *file, int line, const char *what);
-_Noreturn void stdio_fail(const char *path, const char *file, int line, const char *what);
 
 #define MPI_CHECK(call)                                                        \
     do {                                                                       \
@@ -52,11 +51,6 @@ _Noreturn void stdio_fail(const char *path, const char *file, int line, const ch
     do {                                                                       \
         if ((ptr) == NULL && (bytes) != 0)                                     \
             alloc_fail((size_t)(bytes), __FILE__, __LINE__, #ptr);             \
-    } while (0)
-
-#define STDIO_CHECK(ok, path)                                                  \
-    do {                                                                       \
-        if (!(ok)) stdio_fail((path), __FILE__, __LINE__, #ok);                \
     } while (0)
 
 #define FFTW_CHECK(plan)                                                       \
