@@ -5,10 +5,11 @@
  * Two kinds of failure:
  *  - a library call that should not fail (MPI, HDF5 internals, allocation, FFTW) ends the
  *    run at once through the *_CHECK macros below: one line naming rank, source file:line, the
- *    library's words and a hint, then MPI_Abort (plain exit on a single rank);
- *  - a problem in what the user gave (parameters, files, data) is recorded with error_set() and
- *    returned as -1; the stage then agrees across ranks (collective_fail_if in mpi/collective.h),
- *    so every rank exits non-zero together and one line is printed.
+ *    library's words and a hint, then MPI_Abort (exit_failed on a single rank);
+ *  - a problem in what the user gave (parameters, files, data), or an output that cannot be written
+ *    (a full disk: see H5_CHECK), is recorded with error_set() and returned as -1; the stage then
+ *    agrees across ranks (collective_fail_if in mpi/collective.h), so every rank exits non-zero
+ *    together and one line is printed.
  * Temporary files registered with cleanup_register() are removed on either path, so nothing
  * partial is left looking complete.
  */
