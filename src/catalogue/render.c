@@ -1,0 +1,236 @@
+#include "catalogue/render.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "rt/constants.h"
+#include "rt/formal.h"
+#include "rt/solver.h"
+
+/* Steps are this fraction of the distance to the nearest star or the barycentre (the r^-1/2
+ * temperature and r^-3/2 envelope change by ~4 % per step), and a tenth of the local
+ * Gaussian thickness of a disk, the ring or a streamer near their midplanes. */
+#define STEP_FRACTION 0.05
+#define STEP_THICKNESS 0.1
+#define STEP_MIN (1e-5 * BIN_AU)
+/* a quadtree cell is split while a star's image lies within this many cell sizes of its centre: the
+ * disk's emission near a star falls as R^-3/2, whose midpoint error in a cell at distance D is
+ * ~(cell/D)^2 / 6 of it (1.5 cells left 1 % of a face-on disk's flux out; 6 cells 1e-4) */
+#define REFINE_MARGIN 6.0
+
+typedef struct {
+    double *s, *S, *alpha, *vn, *width, *dtau; /* per sample along the ray */
+    int cap;
+} ray_buf;
+
+static void buf_grow(ray_buf *b, int n)
+{
+    if (n <= b->cap) return;
+    int cap = b->cap ? 2 * b->cap : 1024;
+    while (cap < n) cap *= 2;
+    /* the samples so far are kept (the buffer grows while a ray is sampled) */
+    double *s = xmalloc((size_t)cap * 6 * sizeof *s);
+    for (int q = 0; q < 6 && b->cap; q++) memcpy(s + (size_t)q * cap, b->s + (size_t)q * b->cap, (size_t)b->cap * sizeof *s);
+    free(b->s);
+    b->s = s;
+    b->S = b->s + cap, b->alpha = b->S + cap, b->vn = b->alpha + cap, b->width = b->vn + cap, b->dtau = b->width + cap;
+    b->cap = cap;
+}
+
+static double dot(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+/* The step at x: see STEP_FRACTION and STEP_THICKNESS. */
+static double step_at(const binary_params *p, const binary_state *s, const double *x, double scale)
+{
+    double h = STEP_FRACTION * sqrt(dot(x, x));
+    for (int i = 0; i < 2; i++) {
+        double d[3] = {x[0] - s->r[i][0], x[1] - s->r[i][1], x[2] - s->r[i][2]}, di = sqrt(dot(d, d));
+        if (STEP_FRACTION * di < h) h = STEP_FRACTION * di;
+        if (s->rd[i] <= 0) continue;
+        double z = dot(d, s->J[i]), R = sqrt(fmax(di * di - z * z, 0.0));
+        if (R > 3.5 * s->rd[i]) continue;
+        if (R < 1e-4 * BIN_AU) R = 1e-4 * BIN_AU;
+        double H = p->h100 * R * pow(R / (100.0 * BIN_AU), 0.25), hd = STEP_THICKNESS * fmax(H, fabs(z));
+        if (hd < h) h = hd;
+    }
+    /* ring and streamers: within the ring's outer edge and near the orbital plane */
+    double Z = dot(x, p->n_orb), R = sqrt(fmax(dot(x, x) - Z * Z, 0.0));
+    if (R < s->ring_r + 6.0 * s->ring_w && fabs(Z) < 6.0 * s->ring_h) {
+        double hr = STEP_THICKNESS * fmax(0.5 * s->ring_w, fabs(Z)); /* streamer width and ring half-thickness */
+        if (hr < h) h = hr;
+    }
+    h *= scale;
+    return h > STEP_MIN * scale ? h : STEP_MIN * scale;
+}
+
+/* Fill the samples of the ray through image-plane point P along n, from the observer's side
+ * (index 0) to the far side; returns their count (0: the ray misses the model). */
+static int sample_ray(const render_setup *rs, const binary_params *p, const binary_state *s, const cone_view *v,
+                      const double *P, double scale, ray_buf *b)
+{
+    /* |P + t n| = r_out */
+    double pn = dot(P, v->n), c = dot(P, P) - p->r_out * p->r_out, disc = pn * pn - c;
+    if (disc <= 0) return 0;
+    double t1 = -pn + sqrt(disc), t0 = -pn - sqrt(disc);
+    int n = 0;
+    double t = t1;
+    for (;;) {
+        buf_grow(b, n + 1);
+        double x[3] = {P[0] + t * v->n[0], P[1] + t * v->n[1], P[2] + t * v->n[2]};
+        binary_point q;
+        binary_eval(p, s, x, &q);
+        b->s[n] = t;
+        if (rs->mode == RENDER_DUST) {
+            double kappa = rs->kappa0 * pow(rs->freq / rs->nu_ref, rs->beta);
+            b->alpha[n] = kappa * q.rho_dust_free / rs->gas_to_dust;
+            b->S[n] = rt_planck(q.T, rs->freq);
+        } else {
+            double eta, chi, S, width, nh2 = q.rho / (rs->mu_h2 * RT_AMU);
+            double nmol = rs->abundance * nh2 * (q.T < rs->freeze_T ? rs->freeze_out : 1.0);
+            rt_line_point(rs->line, q.T, rs->v_turb, &eta, &chi, &S, &width);
+            b->alpha[n] = nmol * chi / (RT_SQRT_PI * width);
+            b->S[n] = S;
+            b->width[n] = width;
+            b->vn[n] = dot(q.v, v->n);
+        }
+        n++;
+        if (t <= t0) break;
+        double h = step_at(p, s, x, scale);
+        t = t - h > t0 ? t - h : t0;
+    }
+    return n;
+}
+
+/* Intensity of one ray [W m^-2 Hz^-1 sr^-1]: 1 value (dust) or nchan (line). */
+static void solve_ray(const render_setup *rs, const binary_params *p, const binary_state *s, const cone_view *v,
+                      const double *P, double scale, ray_buf *b, double *I)
+{
+    int nv = rs->mode == RENDER_DUST ? 1 : rs->nchan;
+    int n = sample_ray(rs, p, s, v, P, scale, b);
+    if (n < 2) {
+        for (int c = 0; c < nv; c++) I[c] = 0.0;
+        return;
+    }
+    if (rs->mode == RENDER_DUST) {
+        for (int k = 0; k < n - 1; k++) b->dtau[k] = 0.5 * (b->alpha[k] + b->alpha[k + 1]) * (b->s[k] - b->s[k + 1]);
+        I[0] = rt_formal_solution(n, b->dtau, b->S, 0.0);
+        return;
+    }
+    const rt_line *line = rs->line;
+    for (int c = 0; c < nv; c++) {
+        double nu = line->nu0 * (1.0 - render_channel_velocity(rs, c) / RT_C);
+        double b0 = (nu * (1.0 - b->vn[0] / RT_C) - line->nu0) / b->width[0], G0 = exp(-b0 * b0), R0 = erf(b0);
+        for (int k = 0; k < n - 1; k++) {
+            double h = b->s[k] - b->s[k + 1];
+            double b1 = (nu * (1.0 - b->vn[k + 1] / RT_C) - line->nu0) / b->width[k + 1], G1 = exp(-b1 * b1), R1 = erf(b1);
+            b->dtau[k] = rt_line_dtau(b->alpha[k] * h, b->alpha[k + 1] * h, b0, b1, G0, G1, R0, R1);
+            b0 = b1, G0 = G1, R0 = R1;
+        }
+        I[c] = rt_formal_solution(n, b->dtau, b->S, 0.0);
+    }
+}
+
+typedef struct {
+    const render_setup *rs;
+    const binary_params *p;
+    const binary_state *s;
+    const cone_view *v;
+    double star_row[2], star_col[2], scale;
+    int max_depth;
+} view_ctx;
+
+/* The mean intensity over the cell of `size` pixels centred at (row, col): one ray at its
+ * centre, or the mean of its four quarters where a star's image is near (the quadtree). */
+static void cell_mean(const view_ctx *c, double row, double col, double size, int depth, ray_buf *b, double *I)
+{
+    int nv = c->rs->mode == RENDER_DUST ? 1 : c->rs->nchan, split = 0;
+    for (int i = 0; i < 2 && depth < c->max_depth; i++)
+        if (fabs(c->star_row[i] - row) < REFINE_MARGIN * size && fabs(c->star_col[i] - col) < REFINE_MARGIN * size) split = 1;
+    if (!split) {
+        double P[3];
+        cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row, col, P);
+        solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, I);
+        return;
+    }
+    double *sub = xmalloc((size_t)nv * sizeof *sub), q = 0.25 * size;
+    for (int k = 0; k < nv; k++) I[k] = 0.0;
+    for (int a = 0; a < 4; a++) {
+        cell_mean(c, row + (a < 2 ? -q : q), col + (a % 2 ? q : -q), 0.5 * size, depth + 1, b, sub);
+        for (int k = 0; k < nv; k++) I[k] += 0.25 * sub[k];
+    }
+    free(sub);
+}
+
+static void view_setup(view_ctx *c, const render_setup *rs, const binary_params *p, const binary_state *s,
+                       const cone_view *v, double scale, int depth)
+{
+    c->rs = rs, c->p = p, c->s = s, c->v = v, c->scale = scale, c->max_depth = depth;
+    for (int i = 0; i < 2; i++)
+        cone_project(v, rs->centre, rs->pixel, rs->height, rs->width, s->r[i], &c->star_row[i], &c->star_col[i]);
+}
+
+/* Jy per pixel from the mean specific intensity over the pixel */
+static double jy_per_pixel(const render_setup *rs) { return 1e26 * (rs->pixel / rs->distance) * (rs->pixel / rs->distance); }
+
+void render_view(const render_setup *rs, const binary_params *p, const binary_state *s, const cone_view *v, double *out)
+{
+    view_ctx c;
+    view_setup(&c, rs, p, s, v, rs->step_scale, rs->max_depth);
+    int nv = rs->mode == RENDER_DUST ? 1 : rs->nchan, nt = rs->threads > 0 ? rs->threads : omp_get_num_procs();
+    double f = jy_per_pixel(rs);
+#pragma omp parallel num_threads(nt)
+    {
+        ray_buf b = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (int r = 0; r < rs->height; r++)
+            for (int col = 0; col < rs->width; col++) {
+                double *I = out + ((size_t)r * rs->width + col) * nv;
+                cell_mean(&c, r, col, 1.0, 0, &b, I);
+                for (int k = 0; k < nv; k++) I[k] *= f;
+            }
+        free(b.s);
+    }
+}
+
+void render_view_reference(const render_setup *rs, const binary_params *p, const binary_state *s, const cone_view *v,
+                           double *out)
+{
+    view_ctx c;
+    view_setup(&c, rs, p, s, v, 0.25 * rs->step_scale, rs->max_depth + 2);
+    int nv = rs->mode == RENDER_DUST ? 1 : rs->nchan;
+    double f = jy_per_pixel(rs);
+    ray_buf b = {0};
+    for (int r = 0; r < rs->height; r++)
+        for (int col = 0; col < rs->width; col++) {
+            double *I = out + ((size_t)r * rs->width + col) * nv;
+            cell_mean(&c, r, col, 1.0, 0, &b, I);
+            for (int k = 0; k < nv; k++) I[k] *= f;
+        }
+    free(b.s);
+}
+
+double render_channel_velocity(const render_setup *rs, int c)
+{
+    return rs->nchan > 1 ? -rs->vrange + 2.0 * rs->vrange * c / (rs->nchan - 1) : 0.0;
+}
+
+void render_moments(const render_setup *rs, const double *cube, double noise, double mask_sigma, double *mom0,
+                    double *mom1)
+{
+    int nc = rs->nchan;
+    double dv = nc > 1 ? 2.0 * rs->vrange / (nc - 1) / 1e3 : 1.0; /* km/s */
+    double thr = mask_sigma * noise * dv * sqrt((double)nc);
+    for (size_t px = 0; px < (size_t)rs->height * rs->width; px++) {
+        const double *I = cube + px * nc;
+        double m0 = 0.0, m1 = 0.0;
+        for (int c = 0; c < nc; c++) {
+            m0 += I[c] * dv;
+            m1 += I[c] * dv * render_channel_velocity(rs, c) / 1e3;
+        }
+        if (mom0) mom0[px] = m0;
+        mom1[px] = m0 > thr && m0 > 0 ? m1 / m0 : NAN;
+    }
+}
