@@ -17,9 +17,15 @@
 #include "core/log.h"
 #include "io/h5util.h"
 
-#define MPI_TEST_MAIN(group)                                                   \
+/**
+ * As MPI_TEST_MAIN, with `mode(argc, argv)` run first, before MPI: a test program's other modes
+ * (writing a sample file for a Python check, say) return their exit status; -1 goes on to the tests.
+ */
+#define MPI_TEST_MAIN_WITH_MODE(group, mode)                                   \
     int main(int argc, char **argv)                                            \
     {                                                                          \
+        int mode_ = mode(argc, argv);                                          \
+        if (mode_ >= 0) return mode_;                                          \
         MPI_Init(&argc, &argv);                                                \
         int rank_, size_;                                                      \
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);                                 \
@@ -31,6 +37,14 @@
         MPI_Finalize();                                                        \
         return any_ ? 1 : 0;                                                   \
     }
+
+static inline int mpi_test_tests_only(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return -1;
+}
+#define MPI_TEST_MAIN(group) MPI_TEST_MAIN_WITH_MODE(group, mpi_test_tests_only)
 
 /** True on every rank only if true on all: keeps ranks in step on shared assertions. */
 static inline int all_true(int x)
