@@ -1,15 +1,28 @@
 #!/usr/bin/python3
-"""validation/plot_results.py on synobs's model and evaluation files: every figure is written as a
-real PNG, and a missing input ends in a non-zero exit with one line naming the file and the dataset.
+"""validation/plot_results.py on synobs's model and evaluation files, and validation/plot_catalogue.py
+on its catalogue and observation files: every figure is written as a real PNG, and a missing input
+ends in a non-zero exit with one line naming the file and the dataset.
 
 Without --model/--evaluate it synthesises both files with h5py in synobs's formats (a decreasing loss
 over S=40 steps and E=5 epochs, one epoch without validation; N=50 samples, K=3 panels of G=32 at
 F=7 channels with velocities, and a second case at F=1 with validation off throughout). With
 --model/--evaluate it runs on those real files instead. The missing-dataset checks run on a copy of
-each input with one dataset deleted. Prints PASS/FAIL lines; exit 0 only when all pass. Skipped
-(exit 77, saying why) where numpy, h5py or matplotlib are missing.
+each input with one dataset deleted.
+
+plot_catalogue.py: without --catalogue/--observation it synthesises, with h5py, a continuum catalogue
+(N_snap=3 snapshots of two systems, 8 views of 32x32 px, one snapshot with d < p so los_exact = 0, one
+star outside the field) and a moment-1 catalogue with NaN (blanked) pixels whose /images is a VDS
+master over two shard files, and, with astropy, a 32x32 observation FITS with the TRUTH_IMAGE and TRUTH
+extensions (skipped, saying why, where astropy is missing). It runs `views`, `history` and
+`observation` on them, and checks that a snapshot index out of range, an unknown system, a log
+stretch of a moment-1 map and a FITS without DISTANCE each exit non-zero with one line (no traceback)
+naming the file. With --catalogue/--observation it runs on those real files instead.
+
+Prints PASS/FAIL lines; exit 0 only when all pass. Skipped (exit 77, saying why) where numpy, h5py or
+matplotlib are missing.
 
 usage: /usr/bin/python3 tests/test_plots.py --workdir DIR [--model MODEL.h5] [--evaluate EVAL.h5]
+                                            [--catalogue CATALOGUE.h5] [--observation OBS.fits]
 """
 import argparse
 import os
@@ -27,6 +40,7 @@ except ImportError as e:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "validation", "plot_results.py")
+CATALOGUE_SCRIPT = os.path.join(HERE, "..", "validation", "plot_catalogue.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_PNG_BYTES = 5000
@@ -187,11 +201,253 @@ def expect_missing_file(workdir):
     check("no input at all exits non-zero", r.returncode != 0, f"rc {r.returncode}")
 
 
+# ------------------------------------------------------------------ catalogue and observation
+CAT_N, CAT_V, CAT_HW, CAT_AU = 3, 8, 32, 10.0     # snapshots, views, image pixels, AU per pixel
+CAT_P = 143.0                                     # target projected separation [AU]
+CAT_SYSTEMS = ["B1", "B2"]
+CAT_SYSTEM_ID = [0, 0, 1]
+META_UNITS = {"t1": "kyr", "t2": "kyr", "M1": "Msun", "M2": "Msun", "Mdot1": "Msun/yr", "Mdot2": "Msun/yr",
+              "L1": "Lsun", "L2": "Lsun", "dsize1": "AU", "dsize2": "AU", "Md1": "Msun", "Md2": "Msun",
+              "Mgas100": "Msun", "sep": "AU", "phase": "1"}
+
+
+def catalogue_geometry():
+    """(sep, phi, los_exact, projected separation, star1_px, star2_px) of the fixture: the primary
+    exactly above the secondary about the image centre; snapshot 2 has d < p (los_exact = 0, p = d);
+    in snapshot 1, view 8, the secondary lies below the field."""
+    sep = np.array([180.0, 210.0, 120.0])
+    phi = np.tile(np.arange(CAT_V) * np.pi / 4, (CAT_N, 1))
+    exact = np.ones((CAT_N, CAT_V), dtype=np.int64)
+    exact[2] = 0
+    proj = np.where(exact == 1, CAT_P, sep[:, None])
+    c = 0.5 * (CAT_HW - 1)
+    half = 0.5 * proj / CAT_AU
+    star1 = np.stack([c - half, np.full_like(half, c)], axis=-1)
+    star2 = np.stack([c + half, np.full_like(half, c)], axis=-1)
+    star2[1, 7, 0] = CAT_HW + 6.0
+    return sep, phi, exact, proj, star1, star2
+
+
+def catalogue_images(rng, star1, star2, signed):
+    """Two Gaussian sources at the stars on a random positive floor (continuum), or a rotation-like
+    signed velocity field blanked (NaN) outside a radius and at random pixels (moment 1)."""
+    r, c = np.mgrid[0:CAT_HW, 0:CAT_HW].astype(np.float64)
+    out = np.empty((CAT_N, CAT_V, CAT_HW, CAT_HW), dtype=np.float32)
+    for i in range(CAT_N):
+        for k in range(CAT_V):
+            (r1, c1), (r2, c2) = star1[i, k], star2[i, k]
+            if signed:
+                ang = 0.3 * k
+                v = 3.0 * ((c - 15.5) * np.cos(ang) + (r - 15.5) * np.sin(ang)) / 8.0
+                v = v * np.exp(-((r - 15.5) ** 2 + (c - 15.5) ** 2) / 300.0) + rng.normal(0, 0.1, v.shape)
+                v[(r - 15.5) ** 2 + (c - 15.5) ** 2 > 14.0 ** 2] = np.nan
+                v[rng.random(v.shape) < 0.05] = np.nan
+                out[i, k] = v
+            else:
+                img = (1e-3 * np.exp(-((r - r1) ** 2 + (c - c1) ** 2) / 3.0)
+                       + 4e-4 * np.exp(-((r - r2) ** 2 + (c - c2) ** 2) / 2.0)
+                       + 2e-5 * np.exp(-((r - 15.5) ** 2 + (c - 15.5) ** 2) / 80.0))
+                out[i, k] = img + rng.uniform(1e-9, 1e-7, img.shape)
+    return out
+
+
+def write_catalogue(path, rng, moment1=False):
+    """A catalogue file in `synobs catalogue`'s layout. moment1: signed images with NaN pixels, and
+    /images a VDS master over two shard files (path.shard0.h5, path.shard1.h5, relative paths)."""
+    sep, phi, exact, proj, star1, star2 = catalogue_geometry()
+    images = catalogue_images(rng, star1, star2, signed=moment1)
+    t1 = np.array([50.0, 50.1, 80.0])
+    m1 = np.array([0.60, 0.61, 1.8])
+    with h5py.File(path, "w") as f:
+        shape = (CAT_N, CAT_V, CAT_HW, CAT_HW)
+        if moment1:
+            layout = h5py.VirtualLayout(shape=shape, dtype="f4")
+            cuts = [(0, 2), (2, CAT_N)]
+            for j, (a, b) in enumerate(cuts):
+                spath = f"{path}.shard{j}.h5"
+                with h5py.File(spath, "w") as s:
+                    s["images"] = images[a:b]
+                layout[a:b] = h5py.VirtualSource(os.path.basename(spath), "images", shape=(b - a,) + shape[1:])
+            d = f.create_virtual_dataset("images", layout, fillvalue=np.nan)
+            d.attrs["units"] = "km/s"
+            d.attrs["observable"] = "moment1"
+        else:
+            d = f.create_dataset("images", data=images, chunks=(1, 1, CAT_HW, CAT_HW))
+            d.attrs["units"] = "Jy/pixel"
+            d.attrs["observable"] = "continuum"
+        d.attrs["pixel_scale_au"] = CAT_AU
+        d.attrs["beam_fwhm_au"] = 0.0 if not moment1 else 30.0
+        d.attrs["distance_pc"] = 230.0
+        meta = {"t1": t1, "t2": t1 - 3.0, "M1": m1, "M2": 0.4 * m1, "Mdot1": np.array([2e-6, 2.1e-6, 8e-7]),
+                "Mdot2": np.array([9e-7, 1.2e-6, 5e-7]), "L1": np.array([9.0, 9.5, 11.0]),
+                "L2": np.array([1.3, 1.9, 2.0]), "dsize1": np.array([35.0, 36.0, 20.0]),
+                "dsize2": np.array([0.0, 12.0, 15.0]), "Md1": 0.1 * m1, "Md2": 0.04 * m1,
+                "Mgas100": np.array([0.05, 0.051, 0.02]), "sep": sep, "phase": np.array([0.2, 0.9, 0.5])}
+        for k, v in meta.items():
+            f[f"meta/{k}"] = v
+            f[f"meta/{k}"].attrs["units"] = META_UNITS[k]
+        for k in ("J1", "J2", "r1_au", "r2_au"):
+            v = rng.normal(size=(CAT_N, 3))
+            f[f"meta/{k}"] = v / np.linalg.norm(v, axis=1, keepdims=True) if k[0] == "J" else 50 * v
+            f[f"meta/{k}"].attrs["units"] = "1" if k[0] == "J" else "AU"
+        f["meta/system_id"] = np.array(CAT_SYSTEM_ID, dtype=np.int64)
+        f["meta/snapshot"] = np.array([470, 471, 770], dtype=np.int64)
+        for k in ("system_id", "snapshot"):
+            f[f"meta/{k}"].attrs["units"] = "1"
+        f.create_dataset("systems/names", data=CAT_SYSTEMS, dtype=h5py.string_dtype())
+        n = rng.normal(size=(CAT_N, CAT_V, 3))
+        f["los/n"] = n / np.linalg.norm(n, axis=-1, keepdims=True)
+        f["los/u"] = f["los/n"][()][..., ::-1]
+        f["los/phi"] = phi
+        f["los/los_exact"] = exact
+        f["los/projected_separation_au"] = proj
+        f["los/star1_px"] = star1
+        f["los/star2_px"] = star2
+
+
+def write_observation(path, rng, distance=230.0):
+    """A 32x32 `synobs observe` file: primary HDU the noisy image (Jy/beam), TRUTH_IMAGE the noiseless
+    one, TRUTH a one-row table of the true metadata with TUNIT units."""
+    from astropy.io import fits
+    r, c = np.mgrid[0:CAT_HW, 0:CAT_HW].astype(np.float64)
+    truth = (2e-3 * np.exp(-((r - 8.5) ** 2 + (c - 15.5) ** 2) / 6.0)
+             + 8e-4 * np.exp(-((r - 22.5) ** 2 + (c - 15.5) ** 2) / 5.0))
+    noise = 5e-5
+    obs = truth + rng.normal(0.0, noise, truth.shape)
+    deg = CAT_AU / distance / 3600.0          # 10 AU per pixel at 230 pc, in degrees
+    hdu = fits.PrimaryHDU(obs[::-1].astype(np.float32))   # FITS stores the bottom row first
+    h = hdu.header
+    h["CTYPE1"], h["CTYPE2"] = "RA---SIN", "DEC--SIN"
+    h["CRPIX1"], h["CRPIX2"] = 16.5, 16.5
+    h["CRVAL1"], h["CRVAL2"] = 52.2937, 31.2254
+    h["CDELT1"], h["CDELT2"] = -deg, deg
+    h["BUNIT"] = "Jy/beam"
+    h["BMAJ"], h["BMIN"], h["BPA"] = 3.0 * deg, 2.0 * deg, 30.0
+    h["RESTFRQ"] = 2.3e11
+    h["DISTANCE"] = distance
+    h["OBJECT"] = "B1 synthetic"
+    h["NOISE"] = noise
+    timg = fits.ImageHDU(truth[::-1].astype(np.float32), name="TRUTH_IMAGE")
+    cols = [fits.Column(name=k, format="D", unit=u, array=[v]) for k, u, v in (
+        ("t1", "kyr", 50.05), ("t2", "kyr", 47.05), ("M1", "Msun", 0.605), ("M2", "Msun", 0.242),
+        ("Mdot1", "Msun/yr", 2.05e-6), ("Mdot2", "Msun/yr", 1.0e-6), ("L1", "Lsun", 9.2), ("L2", "Lsun", 1.6),
+        ("dsize1", "AU", 35.5), ("dsize2", "AU", 6.0), ("Md1", "Msun", 0.06), ("Md2", "Msun", 0.024),
+        ("Mgas100", "Msun", 0.0505), ("sep", "AU", 195.0), ("phase", "", 0.55), ("phi", "rad", np.pi / 2))]
+    cols.append(fits.Column(name="J1", format="3D", unit="", array=np.array([[0.1, 0.2, 0.97]])))
+    cols.append(fits.Column(name="system", format="K", array=np.array([0], dtype=np.int64)))
+    cols.append(fits.Column(name="observer", format="K", array=np.array([3], dtype=np.int64)))
+    ttab = fits.BinTableHDU.from_columns(cols, name="TRUTH")
+    fits.HDUList([hdu, timg, ttab]).writeto(path, overwrite=True)
+
+
+def run_catalogue(*args, cwd=None):
+    return subprocess.run([PYTHON, CATALOGUE_SCRIPT, *args], capture_output=True, text=True,
+                          errors="replace", cwd=cwd)
+
+
+def expect_png(case, args, out, cwd=None):
+    """Run plot_catalogue.py; it exits 0, prints the path `out` and writes a non-empty PNG there."""
+    r = run_catalogue(*args, cwd=cwd)
+    check(f"{case}: exit 0", r.returncode == 0,
+          "" if r.returncode == 0 else f"rc {r.returncode}: {r.stderr.strip()[-600:]}")
+    printed = r.stdout.split()
+    where = os.path.join(cwd, out) if cwd else out
+    check(f"{case}: prints the path written", printed == [out], f"printed {printed}")
+    ok, why = png_ok(where)
+    check(f"{case}: {os.path.basename(out)}", ok, why)
+
+
+def expect_one_line_error(case, args, must_contain, out=None):
+    r = run_catalogue(*args)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    check(f"{case}: exits non-zero", r.returncode != 0, f"rc {r.returncode}")
+    check(f"{case}: one line naming {', '.join(repr(m) for m in must_contain)}, no traceback",
+          len(lines) == 1 and all(m in lines[0] for m in must_contain) and "Traceback" not in r.stderr,
+          f"stderr {lines[-3:]}")
+    if out is not None:
+        check(f"{case}: writes no figure", not os.path.exists(out))
+
+
+def catalogue_checks(workdir, catalogue=None, observation=None):
+    out = os.path.join(workdir, "catalogue_png")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    rng = np.random.default_rng(20240612)
+    if catalogue is None and observation is None:
+        cont = os.path.join(workdir, "catalogue_continuum.h5")
+        mom1 = os.path.join(workdir, "catalogue_moment1.h5")
+        write_catalogue(cont, rng)
+        write_catalogue(mom1, rng, moment1=True)
+        expect_png("views, continuum, log", ["views", cont, "--snapshot", "1", "--out",
+                                             os.path.join(out, "views_continuum_1.png")],
+                   os.path.join(out, "views_continuum_1.png"))
+        expect_png("views, continuum, linear, d < p", ["views", cont, "--snapshot", "2", "--stretch", "linear",
+                                                       "--out", os.path.join(out, "views_continuum_2_linear.png")],
+                   os.path.join(out, "views_continuum_2_linear.png"))
+        # run from another folder: the VDS shards are found relative to the master file
+        expect_png("views, moment 1 with NaN, VDS master", ["views", mom1, "--snapshot", "0", "--out",
+                                                            os.path.join(out, "views_moment1_0.png")],
+                   os.path.join(out, "views_moment1_0.png"), cwd=HERE)
+        expect_png("history by name", ["history", cont, "--system", "B1", "--out",
+                                       os.path.join(out, "history_B1.png")], os.path.join(out, "history_B1.png"))
+        expect_png("history by id, default --out", ["history", cont, "--system", "1"], "history_B2.png", cwd=out)
+        bad = os.path.join(out, "views_bad.png")
+        expect_one_line_error("views, snapshot out of range", ["views", cont, "--snapshot", "5", "--out", bad],
+                              [cont, "snapshot 5"], bad)
+        expect_one_line_error("views, negative snapshot", ["views", cont, "--snapshot", "-1", "--out", bad],
+                              [cont, "snapshot -1"], bad)
+        expect_one_line_error("views, log stretch of a moment-1 map",
+                              ["views", mom1, "--snapshot", "0", "--stretch", "log", "--out", bad], [mom1, "log"], bad)
+        expect_one_line_error("history, unknown system", ["history", cont, "--system", "B9", "--out", bad],
+                              [cont, "B9"], bad)
+        expect_one_line_error("views, missing file", ["views", cont + ".nope", "--snapshot", "0", "--out", bad],
+                              [cont + ".nope"], bad)
+        try:
+            import astropy  # noqa: F401
+        except ImportError as e:
+            print(f"SKIPPED: the observation checks of plot_catalogue.py need astropy ({e})", flush=True)
+            return
+        from astropy.io import fits
+        obs = os.path.join(workdir, "observation.fits")
+        write_observation(obs, rng)
+        expect_png("observation with --catalogue", ["observation", obs, "--catalogue", cont, "--out",
+                                                    os.path.join(out, "observation.png")],
+                   os.path.join(out, "observation.png"))
+        expect_png("observation, linear, no catalogue", ["observation", obs, "--stretch", "linear", "--out",
+                                                         os.path.join(out, "observation_linear.png")],
+                   os.path.join(out, "observation_linear.png"))
+        nodist = os.path.join(workdir, "observation_no_distance.fits")
+        with fits.open(obs) as h:
+            del h[0].header["DISTANCE"]
+            h.writeto(nodist, overwrite=True)
+        expect_one_line_error("observation without DISTANCE", ["observation", nodist, "--out", bad],
+                              [nodist, "DISTANCE"], bad)
+        return
+    if catalogue:
+        with h5py.File(catalogue, "r") as f:
+            n = f["images"].shape[0]
+            sid = int(f["meta/system_id"][0])
+        expect_png("real catalogue: views", ["views", catalogue, "--snapshot", "0", "--out",
+                                             os.path.join(out, "views_0.png")], os.path.join(out, "views_0.png"))
+        expect_png("real catalogue: history", ["history", catalogue, "--system", str(sid), "--out",
+                                               os.path.join(out, "history.png")], os.path.join(out, "history.png"))
+        bad = os.path.join(out, "views_bad.png")
+        expect_one_line_error("real catalogue: snapshot out of range",
+                              ["views", catalogue, "--snapshot", str(n), "--out", bad],
+                              [catalogue, f"snapshot {n}"], bad)
+    if observation:
+        args = ["observation", observation, "--out", os.path.join(out, "observation.png")]
+        expect_png("real observation", args + (["--catalogue", catalogue] if catalogue else []),
+                   os.path.join(out, "observation.png"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--model", help="a real synobs model or checkpoint (HDF5)")
     ap.add_argument("--evaluate", help="a real `synobs evaluate` output (HDF5)")
+    ap.add_argument("--catalogue", help="a real `synobs catalogue` output (HDF5)")
+    ap.add_argument("--observation", help="a real `synobs observe` output (FITS)")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     if a.model or a.evaluate:
@@ -216,6 +472,7 @@ def main():
         expect_missing("evaluation", eval7, "panels/target", "--evaluate", a.workdir)
         expect_missing("evaluation", eval7, "cdf/fraction", "--evaluate", a.workdir)
         expect_missing_file(a.workdir)
+    catalogue_checks(a.workdir, a.catalogue, a.observation)
     bad = results.count(False)
     print(f"{'PASS' if not bad else 'FAIL'}: test_plots, {len(results) - bad} of {len(results)} checks passed")
     return 1 if bad else 0
