@@ -25,7 +25,9 @@ struct shard_writer {
     shard_field fields[MAX_FIELDS];
     int nfields, grid, nfreq;
     int64_t n_local, first, *counts; /* counts: (size,) samples of every rank */
-    const char *stage, *params_text;
+    const char *stage, *params_text, *layout;
+    void (*hook)(hid_t, void *);
+    void *hook_ctx;
 };
 
 /* "DIR/NAME.h5" -> "DIR/NAME.shards" (and "NAME.shards" relative to DIR). */
@@ -57,13 +59,31 @@ char *shard_path(const char *master_path, int rank, char **relative)
 static void field_dims(const shard_field *f, int64_t n, hsize_t *dims, int *rank)
 {
     dims[0] = (hsize_t)n;
+    if (f->ndim > 0) {
+        for (int i = 0; i < f->ndim; i++) dims[1 + i] = (hsize_t)f->shape[i];
+        *rank = 1 + f->ndim;
+        return;
+    }
     dims[1] = (hsize_t)f->ncols;
     *rank = f->ncols > 0 ? 2 : 1;
 }
 
 static hid_t field_type(const shard_field *f)
 {
-    return f->type == SHARD_FIELD_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+    return f->type == SHARD_FIELD_I64 ? H5T_NATIVE_INT64 : f->type == SHARD_FIELD_F32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+}
+
+static hid_t field_file_type(const shard_field *f)
+{
+    return f->type == SHARD_FIELD_I64 ? H5T_STD_I64LE : f->type == SHARD_FIELD_F32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+}
+
+/* Link creation that makes the groups of "meta/M1" */
+static hid_t lcpl_groups(void)
+{
+    hid_t l = H5Pcreate(H5P_LINK_CREATE);
+    H5_CHECK(H5Pset_create_intermediate_group(l, 1));
+    return l;
 }
 
 static void describe(hid_t d, const char *units, const char *description)
@@ -78,6 +98,7 @@ static const char *OUTPUT_DESC = "image cubes (sample, 1, frequency, x, y): spec
 /* Create the input/output/field datasets of one file of n samples (shard: chunked + Fletcher32). */
 static void create_data(shard_writer *w, hid_t file, int64_t n)
 {
+    if (w->grid > 0) {
     hsize_t g = (hsize_t)w->grid, f = (hsize_t)w->nfreq;
     hsize_t din[5] = {(hsize_t)n, 3, g, g, g}, cin[5] = {1, 1, g, g, g};
     hsize_t dout[5] = {(hsize_t)n, 1, f, g, g}, cout[5] = {1, 1, f, g, g};
@@ -94,20 +115,25 @@ static void create_data(shard_writer *w, hid_t file, int64_t n)
     describe(w->output, "W m^-2 Hz^-1 sr^-1", OUTPUT_DESC);
     H5Sclose(s);
     H5Pclose(p);
+    }
+    hid_t s, p, l = lcpl_groups();
     for (int i = 0; i < w->nfields; i++) {
-        hsize_t dims[2], chunk[2];
+        hsize_t dims[4], chunk[4];
         int rank;
         field_dims(&w->fields[i], n, dims, &rank);
         chunk[0] = dims[0] < 4096 ? (dims[0] ? dims[0] : 1) : 4096;
-        chunk[1] = dims[1];
+        for (int k = 1; k < rank; k++) chunk[k] = dims[k];
+        if (rank >= 3) /* an image per chunk */
+            for (int k = 0; k < rank - 2; k++) chunk[k] = 1;
         s = H5Screate_simple(rank, dims, NULL);
         p = h5_dcpl_chunked(rank, chunk);
-        w->field[i] = H5Dcreate2(file, w->fields[i].name, field_type(&w->fields[i]), s, H5P_DEFAULT, p, H5P_DEFAULT);
+        w->field[i] = H5Dcreate2(file, w->fields[i].name, field_file_type(&w->fields[i]), s, l, p, H5P_DEFAULT);
         H5_CHECK(w->field[i]);
         describe(w->field[i], w->fields[i].units, w->fields[i].description);
         H5Sclose(s);
         H5Pclose(p);
     }
+    H5Pclose(l);
 }
 
 /* Rank 0: create the shard directory and remove shards of an earlier run that this one will not write. */
@@ -158,6 +184,18 @@ shard_writer *shard_writer_open(const char *master_path, int64_t n_local, int gr
         h5_attr_i64(w->file, "first_sample", w->first);
         create_data(w, w->file, n_local);
     }
+    return w;
+}
+
+shard_writer *shard_writer_open_fields(const char *master_path, int64_t n_local, const shard_field *fields, int nfields,
+                                       const char *stage, const char *params_text, const char *layout,
+                                       void (*hook)(hid_t master, void *ctx), void *ctx)
+{
+    /* grid 0: the writer makes no input/output cubes; the hook and layout are set before any file exists */
+    shard_writer *w = shard_writer_open(master_path, n_local, 0, 0, fields, nfields, stage, params_text);
+    w->layout = layout;
+    w->hook = hook;
+    w->hook_ctx = ctx;
     return w;
 }
 
@@ -222,7 +260,9 @@ static void master_vds(shard_writer *w, hid_t file, const char *name, hid_t type
         off += w->counts[r];
     }
     H5_CHECK(H5Sselect_all(vspace));
-    hid_t d = H5Dcreate2(file, name, type, vspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t lcpl = lcpl_groups();
+    hid_t d = H5Dcreate2(file, name, type, vspace, lcpl, dcpl, H5P_DEFAULT);
+    H5Pclose(lcpl);
     H5_CHECK(d);
     describe(d, units, desc);
     H5Dclose(d);
@@ -234,8 +274,10 @@ void shard_writer_finish(shard_writer *w)
 {
     /* a rank whose shard could not be written (a full disk) has its error set: agreed on here */
     if (w->file >= 0 && !h5_write_failed()) {
-        H5_CHECK(H5Dclose(w->input));
-        H5_CHECK(H5Dclose(w->output));
+        if (w->grid > 0) {
+            H5_CHECK(H5Dclose(w->input));
+            H5_CHECK(H5Dclose(w->output));
+        }
         for (int i = 0; i < w->nfields; i++) H5_CHECK(H5Dclose(w->field[i]));
     }
     /* until the master exists the shards are no dataset: a failed run removes them too */
@@ -249,18 +291,24 @@ void shard_writer_finish(shard_writer *w)
         hid_t f = h5_create_partial(w->master_path, &tmp);
         provenance_write(f, w->stage, w->params_text);
         h5_attr_i64(f, "n_samples", total);
-        h5_attr_i64(f, "grid", w->grid);
-        h5_attr_i64(f, "n_freq", w->nfreq);
-        h5_attr_string(f, "layout", "coemunet: input (N,3,G,G,G) [v_z,T,n_CO], output (N,1,F,G,G) intensity");
-        hsize_t g = (hsize_t)w->grid, fq = (hsize_t)w->nfreq;
-        hsize_t rin[4] = {3, g, g, g}, rout[4] = {1, fq, g, g};
-        master_vds(w, f, "input", H5T_IEEE_F32LE, 5, rin, "m/s, K, m^-3", INPUT_DESC);
-        master_vds(w, f, "output", H5T_IEEE_F32LE, 5, rout, "W m^-2 Hz^-1 sr^-1", OUTPUT_DESC);
+        if (w->grid > 0) {
+            h5_attr_i64(f, "grid", w->grid);
+            h5_attr_i64(f, "n_freq", w->nfreq);
+            h5_attr_string(f, "layout", "coemunet: input (N,3,G,G,G) [v_z,T,n_CO], output (N,1,F,G,G) intensity");
+            hsize_t g = (hsize_t)w->grid, fq = (hsize_t)w->nfreq;
+            hsize_t rin[4] = {3, g, g, g}, rout[4] = {1, fq, g, g};
+            master_vds(w, f, "input", H5T_IEEE_F32LE, 5, rin, "m/s, K, m^-3", INPUT_DESC);
+            master_vds(w, f, "output", H5T_IEEE_F32LE, 5, rout, "W m^-2 Hz^-1 sr^-1", OUTPUT_DESC);
+        } else if (w->layout)
+            h5_attr_string(f, "layout", w->layout);
         for (int i = 0; i < w->nfields; i++) {
-            hsize_t row[1] = {(hsize_t)w->fields[i].ncols};
-            master_vds(w, f, w->fields[i].name, w->fields[i].type == SHARD_FIELD_I64 ? H5T_STD_I64LE : H5T_IEEE_F64LE,
-                       w->fields[i].ncols > 0 ? 2 : 1, row, w->fields[i].units, w->fields[i].description);
+            hsize_t dims[4];
+            int rank;
+            field_dims(&w->fields[i], 0, dims, &rank);
+            master_vds(w, f, w->fields[i].name, field_file_type(&w->fields[i]), rank, dims + 1, w->fields[i].units,
+                       w->fields[i].description);
         }
+        if (w->hook) w->hook(f, w->hook_ctx);
         rc = h5_commit_partial(f, tmp, w->master_path);
     }
     collective_fail_if(rc != 0);

@@ -13,17 +13,24 @@
 #ifndef SYNOBS_SHARD_H
 #define SYNOBS_SHARD_H
 
+#include <hdf5.h>
 #include <stdint.h>
 
-typedef enum { SHARD_FIELD_I64, SHARD_FIELD_F64 } shard_field_type;
+typedef enum { SHARD_FIELD_I64, SHARD_FIELD_F64, SHARD_FIELD_F32 } shard_field_type;
 
-/** A per-sample field such as the model id: dataset `name` of shape (N, ncols) (or (N,) if ncols = 0). */
+/**
+ * A per-sample field such as the model id: dataset `name` of shape (N, ncols) (or (N,) if ncols = 0),
+ * or (N, shape[0..ndim-1]) when ndim > 0 (rows of two or more dimensions are chunked one 2-D plane
+ * per chunk: an image). The name may hold groups ("meta/M1"); they are created.
+ */
 typedef struct {
     const char *name;
     shard_field_type type;
     int ncols;
     const char *units;
     const char *description;
+    int ndim;
+    int shape[3];
 } shard_field;
 
 typedef struct shard_writer shard_writer;
@@ -34,6 +41,14 @@ typedef struct shard_writer shard_writer;
  */
 shard_writer *shard_writer_open(const char *master_path, int64_t n_local, int grid, int nfreq,
                                 const shard_field *fields, int nfields, const char *stage, const char *params_text);
+/**
+ * @brief Collective: a sharded dataset of per-sample fields only (no RT cubes). `layout` becomes the
+ * master's layout attribute; `hook` (may be NULL) runs on rank 0 with the master open, before it is
+ * committed, to add what is not per sample (attributes, tables).
+ */
+shard_writer *shard_writer_open_fields(const char *master_path, int64_t n_local, const shard_field *fields, int nfields,
+                                       const char *stage, const char *params_text, const char *layout,
+                                       void (*hook)(hid_t master, void *ctx), void *ctx);
 /** Global index of this rank's first sample. */
 int64_t shard_writer_first(const shard_writer *w);
 /** Write samples [local_first, local_first + count) of this shard: input (count,3,G,G,G), output (count,1,F,G,G). */

@@ -22,7 +22,7 @@ static void write_dataset(const char *master)
 {
     int64_t first, count;
     decomp_block(N, log_rank(), log_size(), &first, &count);
-    const shard_field fields[] = {{"model_id", SHARD_FIELD_I64, 0, "", "model"}};
+    const shard_field fields[] = {{"model_id", SHARD_FIELD_I64, 0, "", "model", 0, {0}}};
     shard_writer *w = shard_writer_open(master, count, G, F, fields, 1, "test", "[test]\n");
     assert_int_equal(shard_writer_first(w), first);
     size_t in_per = 3 * G * G * G, out_per = F * G * G;

@@ -197,15 +197,15 @@ static int generate_run(const params *ps, const char *params_text)
     decomp_block(nmodels, log_rank(), log_size(), &m0, &mcount);
     enum { NFIELD = 6 };
     const shard_field fields[NFIELD] = {
-        {"model_id", SHARD_FIELD_I64, 0, "", "index of the wind model the sample was drawn from"},
-        {"view_id", SHARD_FIELD_I64, 0, "", "index of the view of that model"},
-        {"split", SHARD_FIELD_I64, 0, "", "0 train, 1 validation, 2 test (per model: no model's views in two splits)"},
-        {"view_direction", SHARD_FIELD_F64, 3, "", "the line of sight (observer's +z) in the model's orbital frame"},
+        {"model_id", SHARD_FIELD_I64, 0, "", "index of the wind model the sample was drawn from", 0, {0}},
+        {"view_id", SHARD_FIELD_I64, 0, "", "index of the view of that model", 0, {0}},
+        {"split", SHARD_FIELD_I64, 0, "", "0 train, 1 validation, 2 test (per model: no model's views in two splits)", 0, {0}},
+        {"view_direction", SHARD_FIELD_F64, 3, "", "the line of sight (observer's +z) in the model's orbital frame", 0, {0}},
         {"dx", SHARD_FIELD_F64, 0, "m", coemunet_dx ? "cell size given to the solver (coemunet_box_over_64: twice the pitch)"
-                                                     : "cell size given to the solver (physical_pitch)"},
+                                                     : "cell size given to the solver (physical_pitch)", 0, {0}},
         {"model_parameters", SHARD_FIELD_F64, WIND_NPARAM, "see the attribute parameter_names",
          "mdot, v_inf, beta, period, separation, eccentricity, spiral_contrast, spiral_width, ede_contrast, ede_height, "
-         "t_star, t_slope, x_co, v_turb, phase"},
+         "t_star, t_slope, x_co, v_turb, phase", 0, {0}},
     };
     shard_writer *w = shard_writer_open(output, mcount * V, G, F, fields, NFIELD, "generate", params_text);
 

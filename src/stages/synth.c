@@ -103,8 +103,8 @@ static int synth_run(const params *ps, const char *params_text)
     int64_t first, count;
     decomp_block(n, log_rank(), log_size(), &first, &count);
     const shard_field fields[] = {
-        {"model_id", SHARD_FIELD_I64, 0, "", "index of the model the sample was drawn from"},
-        {"model_parameters", SHARD_FIELD_F64, NPAR, "m^-3, K, m/s, W m^-2 Hz^-1 sr^-1", "n0, T0, v_inf, I0 of the synthetic model"},
+        {"model_id", SHARD_FIELD_I64, 0, "", "index of the model the sample was drawn from", 0, {0}},
+        {"model_parameters", SHARD_FIELD_F64, NPAR, "m^-3, K, m/s, W m^-2 Hz^-1 sr^-1", "n0, T0, v_inf, I0 of the synthetic model", 0, {0}},
     };
     shard_writer *w = shard_writer_open(output, count, g, nf, fields, 2, "synth", params_text);
     size_t in_per = 3 * (size_t)g * g * g, out_per = (size_t)nf * g * g;
