@@ -185,17 +185,19 @@ static int parse_systems(const params *ps, cat_config *c)
             char *end;
             n = strtol(t + 7, &end, 10);
             if (*end || n < 1 || n > 10000000) {
+                error_set("%s: [catalogue] systems: '%s' is not random:N with N >= 1", params_origin(ps, C, "systems"), t);
                 free(copy);
-                return error_set("%s: [catalogue] systems: '%s' is not random:N with N >= 1", params_origin(ps, C, "systems"), t);
+                return -1;
             }
             tok = "random";
         } else {
             int known = 0;
             for (int i = 0; i < BINARY_NPRESET; i++) known |= strcmp(t, binary_preset_names[i]) == 0;
             if (!known) {
+                error_set("%s: [catalogue] systems: unknown system '%s' (presets B1, B2, B3, or random:N)",
+                          params_origin(ps, C, "systems"), t);
                 free(copy);
-                return error_set("%s: [catalogue] systems: unknown system '%s' (presets B1, B2, B3, or random:N)",
-                                 params_origin(ps, C, "systems"), t);
+                return -1;
             }
         }
         c->sys_token = realloc(c->sys_token, (size_t)(c->nsys + n) * sizeof *c->sys_token);

@@ -3,8 +3,8 @@
  * @brief `synobs catalogue`: the catalogue of synthetic forming binaries (spec catalogue.md,
  * analogues.md 2.3). Snapshots of every system, split across ranks in contiguous blocks, each made
  * into its metadata and its observers' images on its own rank (catalogue/snapshot.c), written as
- * sharded HDF5 with a master of virtual datasets: /images (N, observers, H, W) float32, /meta/*,
- * /los/*, /systems/*, provenance. Snapshots are stored in system-then-time order and nothing in a
+ * sharded HDF5 with a master of virtual datasets: images (N, observers, H, W) float32, meta/..., 
+ * los/..., systems/..., provenance. Snapshots are stored in system-then-time order and nothing in a
  * snapshot depends on which rank made it, so the data are the same at any rank count.
  */
 #include <math.h>
@@ -42,9 +42,10 @@ static int observables(const params *ps, char list[2][16])
     int n = 0;
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         if ((strcmp(t, "continuum") != 0 && strcmp(t, "moment1") != 0) || n == 2 || (n == 1 && strcmp(list[0], t) == 0)) {
+            error_set("%s: [catalogue] observables: '%s' is not one of continuum, moment1 (each at most once)",
+                      params_origin(ps, "catalogue", "observables"), t);
             free(copy);
-            return error_set("%s: [catalogue] observables: '%s' is not one of continuum, moment1 (each at most once)",
-                             params_origin(ps, "catalogue", "observables"), t);
+            return -1;
         }
         snprintf(list[n++], 16, "%s", t);
     }

@@ -78,7 +78,7 @@ static int observe_one(const params *ps, const char *params_text)
 {
     const char *cat = params_string(ps, O, "catalogue"), *out = params_string(ps, O, "output");
     const char *sys = params_string(ps, O, "system");
-    params *pc;
+    params *pc = NULL;
     char observable[16];
     if (read_catalogue(cat, &pc, observable) != 0) return -1;
     cat_config c;
@@ -141,7 +141,7 @@ static int observe_one(const params *ps, const char *params_text)
                           {"star1_row", m.star_px[k - 1][0][0], "pixel"}, {"star1_col", m.star_px[k - 1][0][1], "pixel"},
                           {"star2_row", m.star_px[k - 1][1][0], "pixel"}};
     for (int i = 0; i < 8; i++) tt[n++] = extra[i];
-    int rc = fits_write_image(out, &h, img, truth, tt, n, params_text);
+    int rc = path_make_parent(out) != 0 ? -1 : fits_write_image(out, &h, img, truth, tt, n, params_text);
     if (rc == 0)
         message0("observe: %s: %s at t1 = %.3f kyr, observer %d (phi %.0f deg), %d x %d pixels in %s, noise %g", out, p->name,
                  t / BIN_KYR, k, v->phi * 180 / 3.14159265358979323846, H, W, h.bunit, noise);
