@@ -209,7 +209,7 @@ static void test_mgas100(void **st)
 static render_setup dust_setup(int n, double pixel_au)
 {
     render_setup rs = {.mode = RENDER_DUST, .height = n, .width = n, .pixel = pixel_au * BIN_AU, .distance = 230 * 3.0856775814913673e16,
-                       .step_scale = 1.0, .max_depth = 16, .threads = 2, .freq = 230e9, .kappa0 = 0.0899, .nu_ref = 230e9,
+                       .step_scale = 1.0, .max_depth = 10, .threads = 2, .freq = 230e9, .kappa0 = 0.0899, .nu_ref = 230e9,
                        .beta = 1.7, .gas_to_dust = 100};
     return rs;
 }

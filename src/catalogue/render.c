@@ -16,10 +16,11 @@
 #define STEP_FRACTION 0.05
 #define STEP_THICKNESS 0.1
 #define STEP_MIN (1e-5 * BIN_AU)
-/* a quadtree cell is split while a star's image lies within this many cell sizes of its centre: the
- * disk's emission near a star falls as R^-3/2, whose midpoint error in a cell at distance D is
- * ~(cell/D)^2 / 6 of it (1.5 cells left 1 % of a face-on disk's flux out; 6 cells 1e-4) */
-#define REFINE_MARGIN 6.0
+/* A quadtree cell is split while a star's image lies within this many cell sizes of its centre
+ * (fewer at deeper levels, whose share of the cusp falls as the cell size^1/2), and its leaves are
+ * integrated by 2 x 2 Gauss-Legendre points: the disk's emission near a star falls as R^-3/2, and
+ * a face-on disk's flux integral is then met to 3e-6 (the midpoint rule with 1.5 cells: 1e-2). */
+#define REFINE_MARGIN 3.0
 
 typedef struct {
     double *s, *S, *alpha, *vn, *width, *dtau; /* per sample along the ray */
@@ -138,7 +139,7 @@ typedef struct {
     const binary_params *p;
     const binary_state *s;
     const cone_view *v;
-    double star_row[2], star_col[2], scale;
+    double star_row[2], star_col[2], scale, margin;
     int max_depth;
 } view_ctx;
 
@@ -147,15 +148,39 @@ typedef struct {
 static void cell_mean(const view_ctx *c, double row, double col, double size, int depth, ray_buf *b, double *I)
 {
     int nv = c->rs->mode == RENDER_DUST ? 1 : c->rs->nchan, split = 0;
-    for (int i = 0; i < 2 && depth < c->max_depth; i++)
-        if (fabs(c->star_row[i] - row) < REFINE_MARGIN * size && fabs(c->star_col[i] - col) < REFINE_MARGIN * size) split = 1;
-    if (!split) {
-        double P[3];
-        cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row, col, P);
-        solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, I);
-        return;
+    /* the margin narrows with depth: a level's share of the cusp falls as its cell size^(1/2) */
+    double margin = depth < 4 ? c->margin : depth < 8 ? 0.5 * c->margin : c->margin / 3.0;
+    for (int i = 0; i < 2 && depth < c->max_depth; i++) {
+        double dr = fabs(c->star_row[i] - row), dc = fabs(c->star_col[i] - col);
+        if (dr < margin * size && dc < margin * size) split = 1;
     }
     double *sub = xmalloc((size_t)nv * sizeof *sub), q = 0.25 * size;
+    if (!split && depth == 0) { /* a pixel away from the stars: n x n rays at the centres of its n x n parts */
+        int n = c->rs->supersample > 1 ? c->rs->supersample : 1;
+        for (int k = 0; k < nv; k++) I[k] = 0.0;
+        for (int a = 0; a < n * n; a++) {
+            double P[3];
+            cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row - 0.5 + (a / n + 0.5) / n,
+                           col - 0.5 + (a % n + 0.5) / n, P);
+            solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, sub);
+            for (int k = 0; k < nv; k++) I[k] += sub[k] / (n * n);
+        }
+        free(sub);
+        return;
+    }
+    if (!split) { /* a leaf near a star: 2 x 2 Gauss-Legendre points (exact to cubics, not the midpoint's lines) */
+        double g = 0.5 * size / sqrt(3.0);
+        for (int k = 0; k < nv; k++) I[k] = 0.0;
+        for (int a = 0; a < 4; a++) {
+            double P[3];
+            cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row + (a < 2 ? -g : g),
+                           col + (a % 2 ? g : -g), P);
+            solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, sub);
+            for (int k = 0; k < nv; k++) I[k] += 0.25 * sub[k];
+        }
+        free(sub);
+        return;
+    }
     for (int k = 0; k < nv; k++) I[k] = 0.0;
     for (int a = 0; a < 4; a++) {
         cell_mean(c, row + (a < 2 ? -q : q), col + (a % 2 ? q : -q), 0.5 * size, depth + 1, b, sub);
@@ -168,8 +193,10 @@ static void view_setup(view_ctx *c, const render_setup *rs, const binary_params 
                        const cone_view *v, double scale, int depth)
 {
     c->rs = rs, c->p = p, c->s = s, c->v = v, c->scale = scale, c->max_depth = depth;
-    for (int i = 0; i < 2; i++)
+    c->margin = rs->refine_margin > 0 ? rs->refine_margin : REFINE_MARGIN;
+    for (int i = 0; i < 2; i++) {
         cone_project(v, rs->centre, rs->pixel, rs->height, rs->width, s->r[i], &c->star_row[i], &c->star_col[i]);
+    }
 }
 
 /* Jy per pixel from the mean specific intensity over the pixel */

@@ -8,7 +8,9 @@
  * is solved by the formal solution of `synobs solve` (rt_formal_solution; for lines the exact
  * erf optical depths of rt_line_dtau): the same numerics on a non-uniform ray. Pixels near a
  * star's image are split recursively (a quadtree) so that the cusp of the disk's emission is
- * integrated over the pixel, not sampled at its centre. Two paths: render_view (threads over
+ * integrated over the pixel, not sampled at its centre; other pixels are sampled at their centre
+ * (or n x n points: `supersample`), which resolves structures wider than a pixel or two (streamers
+ * are ~0.15 a wide: resolved at the default 2.5 AU pixels, aliased at 40 AU ones). Two paths: render_view (threads over
  * rows, the default steps) and render_view_reference (one ray at a time, `step_scale` / 4 and two
  * more quadtree levels), which checks it.
  */
@@ -28,7 +30,9 @@ typedef struct {
     double centre[3];      /**< the model point at the image centre [m] */
     double distance;       /**< [m] */
     double step_scale;     /**< ray steps x this (1: the default; the convergence test halves it) */
-    int max_depth;         /**< quadtree levels near a star (10: 1/1024 pixel) */
+    int max_depth;         /**< quadtree levels near a star (16: 1/65536 pixel) */
+    double refine_margin;  /**< a cell is split while a star's image is within this many cell sizes (0: the default) */
+    int supersample;       /**< n x n rays per pixel away from the stars (1: the pixel's centre) */
     int threads;           /**< <= 0: all cores */
     /* dust */
     double freq, kappa0, nu_ref, beta, gas_to_dust;

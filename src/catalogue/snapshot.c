@@ -64,7 +64,8 @@ const param_decl catalogue_params[] = {
     {C, "line_noise", PARAM_REAL, "0", 0, 1e30, NULL, "Jy/pixel", "channel noise for the moment-1 blanking (0: 1e-3 of the cube's peak)"},
     {C, "mask_sigma", PARAM_REAL, "10", 0, 1e6, NULL, "", "moment-1 pixels with moment 0 below mask_sigma x its noise are NaN (10: the paper's maps)"},
     {C, "step_scale", PARAM_REAL, "1", 1e-3, 10, NULL, "", "ray-step factor (1: converged to 1e-3 of the peak; see the README)"},
-    {C, "refine_depth", PARAM_INT, "16", 0, 40, NULL, "levels", "quadtree levels of pixel splitting near a star's image"},
+    {C, "refine_depth", PARAM_INT, "10", 0, 40, NULL, "levels", "quadtree levels of pixel splitting near a star's image (10: 1/1024 pixel)"},
+    {C, "supersample", PARAM_INT, "1", 1, 16, NULL, "rays", "n x n rays per pixel away from the stars (for pixels wider than the streamers, ~0.15 a)"},
     {C, "threads", PARAM_INT, "0", 0, 4096, NULL, "threads", "renderer threads per rank (0: all cores)"},
     {C, "external", PARAM_STRING, "", 0, 0, NULL, "", "(not yet: layout-A conversion) a glob of external per-snapshot files to convert instead of generating"},
     /* the model's defaults (catalogue.md 1.1): presets take these; random systems draw the random_* ranges */
@@ -229,6 +230,7 @@ int cat_config_init(cat_config *c, const params *ps, const char *observable)
     rs->height = rs->width = (int)params_int(ps, C, "image_pixels");
     rs->pixel = pix * BIN_AU, rs->distance = r(ps, "distance_pc") * PC;
     rs->step_scale = r(ps, "step_scale"), rs->max_depth = (int)params_int(ps, C, "refine_depth");
+    rs->supersample = (int)params_int(ps, C, "supersample");
     rs->threads = (int)params_int(ps, C, "threads");
     rs->freq = r(ps, "frequency"), rs->kappa0 = r(ps, "kappa0"), rs->nu_ref = r(ps, "kappa_frequency");
     rs->beta = r(ps, "kappa_beta"), rs->gas_to_dust = r(ps, "gas_to_dust");
