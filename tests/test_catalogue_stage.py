@@ -83,6 +83,11 @@ lines = [l for l in r.stderr.splitlines() if "error" in l.lower()]
 check(r.returncode != 0 and len(lines) == 1 and "bad.par" in lines[0] and "B7" in lines[0], "unknown preset: one line naming file and line: " + (lines[0] if lines else r.stderr[-200:]))
 check(not os.path.exists(os.path.join(a.workdir, "bad")) or not os.listdir(os.path.join(a.workdir, "bad")), "nothing written for a refused run")
 
+r = run(2, "catalogue", par("far.par", small.format(out="far/cat.h5").replace("B1,random:1", "B1") + "projected_separation_au = 5000\n"))
+lines = [l for l in r.stderr.splitlines() if "error" in l.lower()]
+check(r.returncode != 0 and len(lines) == 1 and "far.par:9" in lines[0] and "unreachable" in lines[0],
+      "unreachable separation: one line naming file and line: " + (lines[0] if lines else r.stderr[-200:]))
+
 obs = par("o.par", """[observe]
 catalogue = r1/cat.h5
 output = obs/obs.fits
@@ -104,5 +109,34 @@ try:
         check(truth["M1"][0] > 0 and truth["sep"][0] > 0 and truth.columns["M1"].unit == "Msun", "TRUTH table with units")
 except ImportError:
     print("skip astropy checks: python3-astropy is not installed")
+# an external layout-A catalogue (analogues.md 2.4) converted, with the unit map of the parameter file
+src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_layout_a.py")
+ext = """[catalogue]
+output = {out}
+external = {glob}
+external_mass_unit = 3000
+external_accretion_unit = 3.15576e7
+"""
+subprocess.run([sys.executable, src, "--out", os.path.join(a.workdir, "lay"), "--n", "5", "--size", "16"], check=True)
+for n in (1, 2):
+    r = run(n, "catalogue", par(f"e{n}.par", ext.format(out=f"e{n}/cat.h5", glob="lay/snap_*.h5")))
+    check(r.returncode == 0, f"layout-A conversion at {n} rank(s)" + ("" if r.returncode == 0 else ": " + r.stderr[-300:]))
+with h5py.File(os.path.join(a.workdir, "e1/cat.h5"), "r") as f, h5py.File(os.path.join(a.workdir, "lay/snap_00003.h5"), "r") as g:
+    check(f["images"].shape == (5, 8, 16, 16), f"converted images (5, 8, 16, 16): {f['images'].shape}")
+    same = all(np.array_equal(f["images"][3, k], g[f"intensity_projection_{k + 1}"][()].astype(np.float32)) for k in range(8))
+    check(same, "file 3's projections 1..8 in images[3, 0..7], bit for bit")
+    check(abs(f["meta/M1"][3] - 3000 * float(g["mass"][()])) < 1e-12 * f["meta/M1"][3], "mass x the unit map (3000 Msun per code unit)")
+    check(abs(f["meta/Mdot1"][3] - 3.15576e7 * float(g["accretion_rate"][()])) < 1e-9 * f["meta/Mdot1"][3], "accretion rate x 3.15576e7")
+d1, _ = datasets(os.path.join(a.workdir, "e1/cat.h5"))
+d2, _ = datasets(os.path.join(a.workdir, "e2/cat.h5"))
+check(all(d1[k] == d2.get(k) for k in d1), "conversion: identical bytes at 1 and 2 ranks")
+subprocess.run([sys.executable, src, "--out", os.path.join(a.workdir, "laybad"), "--n", "4", "--size", "16", "--missing-projection", "5"], check=True)
+r = run(2, "catalogue", par("eb.par", ext.format(out="eb/cat.h5", glob="laybad/snap_*.h5")))
+lines = [l for l in r.stderr.splitlines() if "error" in l.lower()]
+check(r.returncode != 0 and len(lines) == 1 and "intensity_projection_5" in lines[0] and "snap_00003.h5" in lines[0],
+      "missing projection: one line naming the file and the dataset: " + (lines[0] if lines else r.stderr[-300:]))
+left = [os.path.join(dp, x) for dp, _, fs in os.walk(os.path.join(a.workdir, "eb")) for x in fs] if os.path.exists(os.path.join(a.workdir, "eb")) else []
+check(not left, f"nothing left of the failed conversion: {left}")
+
 print(f"{len(fails)} failure(s)")
 sys.exit(1 if fails else 0)

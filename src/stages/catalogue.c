@@ -20,6 +20,7 @@
 #include "io/shard.h"
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
+#include "stages/catalogue_external.h"
 #include "stages/plan.h"
 #include "stages/stage.h"
 
@@ -56,9 +57,23 @@ static int observables(const params *ps, char list[2][16])
 
 static int catalogue_check(const params *ps, const char *params_text, stage_plan *plan)
 {
-    if (params_string(ps, "catalogue", "external")[0])
-        return error_set("%s: [catalogue] external: converting layout-A catalogues is not implemented yet (io/layout_a.c "
-                         "reads the files; the stage does not convert them)", params_origin(ps, "catalogue", "external"));
+    if (params_string(ps, "catalogue", "external")[0]) { /* a conversion: the files, their shape, the unit map */
+        char **files;
+        int n, H, W;
+        double phi[LAYOUT_A_NPROJ];
+        if (external_files(ps, &files, &n) != 0 || external_phi(ps, phi) != 0) return -1;
+        int rc = layout_a_probe(files[0], &H, &W);
+        for (int i = 0; i < n; i++) free(files[i]);
+        free(files);
+        if (rc != 0 || plan_output(ps, "catalogue", "output") != 0) return -1;
+        char why[1024];
+        const char *out = params_string(ps, "catalogue", "output");
+        if (provenance_matches(out, "catalogue", "catalogue", params_text, why, sizeof why) < 0)
+            return error_set("%s: [catalogue] output = %s exists and %s: remove it to make it again, or set another output",
+                             params_origin(ps, "catalogue", "output"), out, why);
+        plan_add(plan, out, PLAN_OTHER, 0, 0, false);
+        return 0;
+    }
     char list[2][16];
     int nobs = observables(ps, list);
     if (nobs < 0) return -1;
@@ -79,6 +94,13 @@ static int catalogue_check(const params *ps, const char *params_text, stage_plan
     /* the systems exist: unknown presets, impossible parameters */
     cat_config c;
     int rc = cat_config_init(&c, ps, "continuum");
+    /* a separation no snapshot of a preset can show: every image of it would be a flagged edge-on view
+     * (random systems that cannot reach it are kept, flagged los_exact = 0, as the spec's [choice]) */
+    for (int i = 0; rc == 0 && i < c.nsys; i++)
+        if (strcmp(c.sys_token[i], "random") != 0 && c.proj_sep > c.sys[i].a * (1.0 + c.sys[i].ecc))
+            rc = error_set("%s: [catalogue] projected_separation_au = %g is unreachable for system %d (%s): its separation "
+                           "never exceeds a (1 + e) = %.1f AU", params_origin(ps, "catalogue", "projected_separation_au"),
+                           c.proj_sep / BIN_AU, i, c.sys[i].name, c.sys[i].a * (1.0 + c.sys[i].ecc) / BIN_AU);
     cat_config_free(&c);
     if (rc != 0) return -1;
     double H = (double)params_int(ps, "catalogue", "image_pixels");
@@ -223,6 +245,20 @@ static int make_observable(const params *ps, const char *params_text, const char
 
 static int catalogue_run(const params *ps, const char *params_text)
 {
+    if (params_string(ps, "catalogue", "external")[0]) {
+        const char *out = params_string(ps, "catalogue", "output");
+        int made = 0;
+        if (log_rank() == 0) {
+            char why[1024];
+            made = provenance_matches(out, "catalogue", "catalogue", params_text, why, sizeof why) == 1;
+        }
+        MPI_Bcast(&made, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (made) {
+            message0("catalogue: %s is complete and was made with these [catalogue] parameters: nothing to do", out);
+            return 0;
+        }
+        return catalogue_convert_external(ps, params_text, out);
+    }
     char list[2][16];
     int nobs = observables(ps, list);
     collective_fail_if(nobs < 0);
