@@ -309,6 +309,54 @@ static void test_convergence(void **st)
     binary_free(&p);
 }
 
+/* The line: the CO 2-1 cube of a B1 view converges in the step and agrees with the reference path
+ * (to 1e-3 of its peak), and its moment-1 map is blanked where moment 0 is below the mask. */
+static void test_line_convergence(void **st)
+{
+    (void)st;
+    lamda_data co;
+    rt_line l21;
+    if (rt_line_load(SYNOBS_SOURCE_DIR "/inputs/co.dat", 2, 28.0, &co, &l21)) fail_msg("%s", error_message());
+    binary_params p = {0};
+    preset(&p, "B1", 11);
+    binary_state s;
+    binary_state_at(&p, 90 * BIN_KYR, &s);
+    cone_view v[8];
+    cone_views(s.r[0], s.r[1], 143 * BIN_AU, 8, v);
+    render_setup rs = dust_setup(8, 30.0);
+    rs.mode = RENDER_LINE, rs.line = &l21, rs.nchan = 16, rs.vrange = 6e3, rs.abundance = 1e-4, rs.freeze_out = 0.01;
+    rs.freeze_T = 20, rs.v_turb = 100, rs.mu_h2 = 2.8;
+    for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
+    size_t n = 8 * 8 * 16;
+    double *a = xmalloc(3 * n * sizeof *a), *b = a + n, *c = b + n;
+    render_view(&rs, &p, &s, &v[2], a);
+    rs.step_scale = 0.5;
+    render_view(&rs, &p, &s, &v[2], b);
+    rs.step_scale = 1.0;
+    render_view_reference(&rs, &p, &s, &v[2], c);
+    double peak = 0, dh = 0, dr = 0;
+    for (size_t i = 0; i < n; i++) peak = fmax(peak, fabs(c[i]));
+    for (size_t i = 0; i < n; i++) dh = fmax(dh, fabs(a[i] - b[i]) / peak), dr = fmax(dr, fabs(a[i] - c[i]) / peak);
+    /* blanking: a noise that puts the mask between the faintest and the brightest moment 0 */
+    double m0[64], m1[64], lo = 1e300, hi = 0;
+    render_moments(&rs, a, 0.0, 10, m0, m1);
+    for (int i = 0; i < 64; i++) lo = fmin(lo, m0[i]), hi = fmax(hi, m0[i]);
+    double dv = 12.0 / 15, noise = sqrt(lo * hi) / (10 * dv * 4), thr = 10 * noise * dv * 4; /* mask x noise x dv x sqrt(16) */
+    render_moments(&rs, a, noise, 10, m0, m1);
+    int nan = 0, finite = 0;
+    for (int i = 0; i < 64; i++) {
+        if (isnan(m1[i])) nan++, assert_true(m0[i] <= thr * (1 + 1e-12));
+        else finite++, assert_true(m0[i] > thr && fabs(m1[i]) <= 6.0);
+    }
+    printf("# CO 2-1 cube (8x8, 16 channels): halved step %.2e, reference %.2e of the peak; moment 1: %d pixels kept, %d blanked\n",
+           dh, dr, finite, nan);
+    assert_true(dh <= 1e-3 && dr <= 1e-3 && finite > 0 && nan > 0);
+    free(a);
+    binary_free(&p);
+    rt_line_free(&l21);
+    lamda_free(&co);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -316,6 +364,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest group[] = {
         cmocka_unit_test(test_cone_geometry), cmocka_unit_test(test_mass_budget), cmocka_unit_test(test_kepler),
         cmocka_unit_test(test_mgas100),       cmocka_unit_test(test_faceon_disk_flux), cmocka_unit_test(test_convergence),
+        cmocka_unit_test(test_line_convergence),
     };
     int fails = cmocka_run_group_tests(group, NULL, NULL);
     MPI_Finalize();

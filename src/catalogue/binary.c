@@ -31,7 +31,7 @@
  *   trailing and fixed in the frame of the binary, of density streamer_density x the ring's peak.
  * - Temperature: T = max(T_floor, [sum_i T100^4 (L_i/Lsun) (100 AU / r_i)^2]^(1/4)) (passive
  *   heating by both stars, e.g. Motte & Andre 2001); dust is absent where T > T_sub.
- * The velocity at a point is that of the densest component there.
+ * The velocity at a point is the mass-weighted mean of the components' velocities there.
  */
 #include "catalogue/binary.h"
 
@@ -455,7 +455,7 @@ static double ring_density(const binary_params *p, const binary_state *s, const 
 
 void binary_eval(const binary_params *p, const binary_state *s, const double x[3], binary_point *out)
 {
-    double vd[3][3], rho[4];
+    double vd[3][3] = {{0}}, rho[4];
     int which = 4;
     rho[0] = disk_density(p, s, 0, x, vd[0]);
     rho[1] = disk_density(p, s, 1, x, vd[1]);
@@ -472,10 +472,9 @@ void binary_eval(const binary_params *p, const binary_state *s, const double x[3
     double xs = (out->T - p->t_sub) / 50.0;
     out->rho_dust_free = xs > 40 ? 0.0 : out->rho / (1.0 + exp(xs));
     out->component = out->rho > 0 ? (best < 3 ? best + 1 : which) : 0;
-    if (best == 0 && rho[0] == 0) best = 2;
-    const double *v = best == 3 ? vr : vd[best];
-    if (rho[best] == 0) v = vr;
-    for (int k = 0; k < 3; k++) out->v[k] = rho[best] > 0 ? v[k] : 0.0;
+    /* the mass-weighted velocity of the components (a smooth field where they overlap) */
+    for (int k = 0; k < 3; k++)
+        out->v[k] = out->rho > 0 ? (rho[0] * vd[0][k] + rho[1] * vd[1][k] + rho[2] * vd[2][k] + rho[3] * vr[k]) / out->rho : 0.0;
 }
 
 /* ---- gas mass about a star ----------------------------------------------------------------- */
