@@ -61,9 +61,10 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
         if (line && fabs(z) > H && fabs(z) < 7.0 * H) hd = fmin(hd, 0.25 * H * H / fabs(z));
         if (hd < h) h = hd;
     }
-    /* the cavity walls (smoothed over ~1 degree, binary.c): a quarter of that width, near them */
+    /* lines: the cavity walls (smoothed over ~1 degree, binary.c) by a quarter of that width (the
+     * dust continuum, optically thin there, converges without it at half the cost) */
     double r = sqrt(dot(x, x)), cw = 0.0175 * sqrt(fmax(1.0 - s->cav_cos * s->cav_cos, 1e-6));
-    if (r > 0 && p->f_cav < 1.0 && fabs(fabs(dot(x, p->n_orb)) / r - s->cav_cos) < 6.0 * cw) {
+    if (line && r > 0 && p->f_cav < 1.0 && fabs(fabs(dot(x, p->n_orb)) / r - s->cav_cos) < 6.0 * cw) {
         double hw = 0.25 * r * 0.0175;
         if (hw < h) h = hw;
     }
