@@ -20,6 +20,7 @@
 #include "match/distance.h"
 #include "match/kde.h"
 #include "match/select.h"
+#include "match/triplet.h"
 
 static char ref_path[4096];
 
@@ -448,10 +449,94 @@ static void test_kde_edge_cases(void **state)
     assert_true(match_grid_quantile(g, flat, 3, 0.0) == 0.0 && match_grid_quantile(g, flat, 3, 1.0) == 2.0);
 }
 
+/* ---- triplets (§8.2-8.3) ------------------------------------------------------------ */
+
+static void test_triplet_oracle(void **state)
+{
+    (void)state;
+    OPEN_REFERENCE_OR_SKIP(f);
+    enum { T = 8, K = 7 };
+    double q[T * 3 * K], gref[T * 2 * K], sref[T], dap[T], dan[T], ppr[T], pnr[T], lref[T], g[2 * K];
+    int pn[T * 2];
+    assert_int_equal(read_ds(f, "/triplet_example/q", H5T_NATIVE_DOUBLE, q, T * 3 * K), T * 3 * K);
+    assert_int_equal(read_ds(f, "/triplet_example/g", H5T_NATIVE_DOUBLE, gref, T * 2 * K), T * 2 * K);
+    assert_int_equal(read_ds(f, "/triplet_example/score", H5T_NATIVE_DOUBLE, sref, T), T);
+    assert_int_equal(read_ds(f, "/triplet_example/pn", H5T_NATIVE_INT, pn, T * 2), T * 2);
+    assert_int_equal(read_ds(f, "/triplet_example/d_ap", H5T_NATIVE_DOUBLE, dap, T), T);
+    assert_int_equal(read_ds(f, "/triplet_example/d_an", H5T_NATIVE_DOUBLE, dan, T), T);
+    assert_int_equal(read_ds(f, "/triplet_example/P_p", H5T_NATIVE_DOUBLE, ppr, T), T);
+    assert_int_equal(read_ds(f, "/triplet_example/P_n", H5T_NATIVE_DOUBLE, pnr, T), T);
+    assert_int_equal(read_ds(f, "/triplet_example/loss", H5T_NATIVE_DOUBLE, lref, T), T);
+    double wg = 0, ws = 0, wl = 0;
+    for (int t = 0; t < T; t++) {
+        const double *qt = q + t * 3 * K;
+        double sc = match_triplet_score(qt, qt + K, qt + 2 * K, K, g);
+        for (int i = 0; i < 2 * K; i++) {
+            wg = fmax(wg, fabs(g[i] - gref[t * 2 * K + i]));
+            assert_true(fabs(g[i] - gref[t * 2 * K + i]) <= 1e-12 * fabs(gref[t * 2 * K + i]));
+        }
+        ws = fmax(ws, fabs(sc - sref[t]));
+        assert_true(fabs(sc - sref[t]) <= 1e-12 * fmax(fabs(sref[t]), 1.0));
+        int p, n, rc = match_triplet_label(sc, &p, &n);
+        assert_int_equal(p, pn[2 * t]);
+        assert_int_equal(n, pn[2 * t + 1]);
+        assert_int_equal(rc, pn[2 * t] == 0 ? -1 : 0);
+        double P_p, P_n, L = match_triplet_loss(dap[t], dan[t], &P_p, &P_n);
+        wl = fmax(wl, fmax(rel(L, lref[t]), fmax(rel(P_p, ppr[t]), rel(P_n, pnr[t]))));
+        assert_true(rel(L, lref[t]) <= 1e-12 && rel(P_p, ppr[t]) <= 1e-12 && rel(P_n, pnr[t]) <= 1e-12);
+    }
+    assert_true(sref[5] == 0.0); /* identical members 2 and 3: exactly 0, resampled */
+    if (log_rank() == 0)
+        printf("triplets: g max abs diff %.3g, score max abs diff %.3g, loss/P_p/P_n max rel %.3g, labels exact\n", wg,
+               ws, wl);
+    H5Fclose(f);
+}
+
+static void test_triplet_gradient(void **state)
+{
+    (void)state;
+    enum { D = 100 };
+    double fa[D], fp[D], fn[D], ga[D], gp[D], gn[D], dap, dan;
+    for (int i = 0; i < D; i++) { /* deterministic, no ties in |fa - f| */
+        fa[i] = sin(0.37 * i + 0.1);
+        fp[i] = 0.02 * cos(1.3 * i) + sin(0.37 * i + 0.1) + 0.01 * ((i % 3) - 1) + 0.003;
+        fn[i] = 0.03 * sin(2.1 * i + 0.5) + sin(0.37 * i + 0.1) - 0.004;
+    }
+    double L = match_triplet_loss_grad(fa, fp, fn, D, ga, gp, gn, &dap, &dan);
+    assert_true(rel(L, match_triplet_loss(dap, dan, NULL, NULL)) <= 1e-15);
+    /* central differences: L is piecewise smooth in each coordinate, no kink within +-h here */
+    const double h = 1e-7;
+    double worst = 0;
+    double *f3[3] = {fa, fp, fn}, *g3[3] = {ga, gp, gn};
+    double tmp[3][D];
+    for (int w = 0; w < 3; w++)
+        for (int i = 0; i < D; i++) {
+            double keep = f3[w][i];
+            f3[w][i] = keep + h;
+            double lp = match_triplet_loss_grad(fa, fp, fn, D, tmp[0], tmp[1], tmp[2], NULL, NULL);
+            f3[w][i] = keep - h;
+            double lm = match_triplet_loss_grad(fa, fp, fn, D, tmp[0], tmp[1], tmp[2], NULL, NULL);
+            f3[w][i] = keep;
+            double fd = (lp - lm) / (2 * h);
+            worst = fmax(worst, fabs(fd - g3[w][i]));
+            assert_true(fabs(fd - g3[w][i]) <= 1e-7);
+        }
+    if (log_rank() == 0) printf("triplet gradient vs central differences: max abs diff %.3g\n", worst);
+    /* sign(0) = 0: identical outputs give a zero gradient */
+    match_triplet_loss_grad(fa, fa, fa, D, ga, gp, gn, NULL, NULL);
+    for (int i = 0; i < D; i++) assert_true(ga[i] == 0.0 && gp[i] == 0.0 && gn[i] == 0.0);
+    /* g's [choice] and the labels */
+    assert_true(match_triplet_g(0.0, 0.0) == 0.0 && match_triplet_g(1.0, 3.0) == 0.5);
+    int p, n;
+    assert_int_equal(match_triplet_label(0.0, &p, &n), -1);
+    assert_true(p == 0 && n == 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_distances_oracle), cmocka_unit_test(test_distance_edge_cases),
     cmocka_unit_test(test_ranking_oracle),   cmocka_unit_test(test_select_edge_cases),
     cmocka_unit_test(test_kde_oracle),       cmocka_unit_test(test_kde_edge_cases),
+    cmocka_unit_test(test_triplet_oracle),   cmocka_unit_test(test_triplet_gradient),
 };
 
 MPI_TEST_MAIN(tests)
