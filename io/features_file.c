@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-log.h"/check.h"
-log.h"/log.h"
+#include "core/check.h"
+#include "core/log.h"
+#include "core/params.h"
 #include "io/h5util.h"
 #include "io/provenance.h"
 #include "mpi/collective.h"
