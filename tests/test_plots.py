@@ -18,6 +18,13 @@ extensions (skipped, saying why, where astropy is missing). It runs `views`, `hi
 stretch of a moment-1 map and a FITS without DISTANCE each exit non-zero with one line (no traceback)
 naming the file. With --catalogue/--observation it runs on those real files instead.
 
+plot_match.py: always on synthesised files in `synobs catalogue`'s and `synobs match`'s layouts (a
+catalogue of N_snap=6 snapshots x K=8 observers of 16x16 px, a results file with 2 groups, their -2
+sigma selections and 3 parameter estimates, truth on t1 only and `sample_group` on two of them, and,
+with astropy, a 16x16 observation FITS with a TRUTH table). It runs `best` (with and without the
+observation), `zhist` and `estimates`, and checks that a group not in the file exits non-zero with
+one line naming the file and the group.
+
 Prints PASS/FAIL lines; exit 0 only when all pass. Skipped (exit 77, saying why) where numpy, h5py or
 matplotlib are missing.
 
@@ -41,6 +48,7 @@ except ImportError as e:
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "validation", "plot_results.py")
 CATALOGUE_SCRIPT = os.path.join(HERE, "..", "validation", "plot_catalogue.py")
+MATCH_SCRIPT = os.path.join(HERE, "..", "validation", "plot_match.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_PNG_BYTES = 5000
@@ -340,14 +348,15 @@ def write_observation(path, rng, distance=230.0):
     fits.HDUList([hdu, timg, ttab]).writeto(path, overwrite=True)
 
 
-def run_catalogue(*args, cwd=None):
-    return subprocess.run([PYTHON, CATALOGUE_SCRIPT, *args], capture_output=True, text=True,
+def run_catalogue(*args, cwd=None, script=CATALOGUE_SCRIPT):
+    return subprocess.run([PYTHON, script, *args], capture_output=True, text=True,
                           errors="replace", cwd=cwd)
 
 
-def expect_png(case, args, out, cwd=None):
-    """Run plot_catalogue.py; it exits 0, prints the path `out` and writes a non-empty PNG there."""
-    r = run_catalogue(*args, cwd=cwd)
+def expect_png(case, args, out, cwd=None, script=CATALOGUE_SCRIPT):
+    """Run plot_catalogue.py (or `script`); it exits 0, prints the path `out` and writes a non-empty
+    PNG there."""
+    r = run_catalogue(*args, cwd=cwd, script=script)
     check(f"{case}: exit 0", r.returncode == 0,
           "" if r.returncode == 0 else f"rc {r.returncode}: {r.stderr.strip()[-600:]}")
     printed = r.stdout.split()
@@ -357,8 +366,8 @@ def expect_png(case, args, out, cwd=None):
     check(f"{case}: {os.path.basename(out)}", ok, why)
 
 
-def expect_one_line_error(case, args, must_contain, out=None):
-    r = run_catalogue(*args)
+def expect_one_line_error(case, args, must_contain, out=None, script=CATALOGUE_SCRIPT):
+    r = run_catalogue(*args, script=script)
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     check(f"{case}: exits non-zero", r.returncode != 0, f"rc {r.returncode}")
     check(f"{case}: one line naming {', '.join(repr(m) for m in must_contain)}, no traceback",
@@ -441,6 +450,169 @@ def catalogue_checks(workdir, catalogue=None, observation=None):
                    os.path.join(out, "observation.png"))
 
 
+# --------------------------------------------------------------------- matching (plot_match.py)
+M_SNAP, M_K, M_HW, M_AU = 6, 8, 16, 20.0          # snapshots, observers, image pixels, AU per pixel
+M_GROUPS = ["/mobilenet_v2/block_16_project/gap/euclidean", "/mobilenet_v2/block_16_project/gap/cosine"]
+M_PARAMS = ["t1", "M1", "dsize1"]                 # truth known for t1 only
+M_TRUTH = {"t1": 51.0, "M1": 0.63, "M2": 0.25, "Mtot": 0.88, "sep": 190.0, "dsize1": 30.0}
+
+
+def write_match_catalogue(path, rng):
+    """`synobs catalogue`'s layout at N_snap = 6, K = 8, 16x16: two Gaussian stars on a floor, the
+    pair's orientation turning with the observer; dsize1 = 0 in two snapshots."""
+    r, c = np.mgrid[0:M_HW, 0:M_HW].astype(np.float64)
+    images = np.empty((M_SNAP, M_K, M_HW, M_HW), dtype=np.float32)
+    for s in range(M_SNAP):
+        for k in range(M_K):
+            a = k * np.pi / 4 + 0.3 * s
+            dr, dc = 3.5 * np.sin(a), 3.5 * np.cos(a)
+            images[s, k] = (1e-3 * np.exp(-((r - 7.5 - dr) ** 2 + (c - 7.5 - dc) ** 2) / 2.5)
+                            + (2 + s) * 1e-4 * np.exp(-((r - 7.5 + dr) ** 2 + (c - 7.5 + dc) ** 2) / 2.0)
+                            + rng.uniform(1e-9, 1e-7, (M_HW, M_HW)))
+    t1 = np.array([30.0, 40.0, 50.0, 52.0, 60.0, 75.0])
+    m1 = np.array([0.45, 0.52, 0.60, 0.62, 0.70, 0.85])
+    m2 = 0.4 * m1
+    meta = {"t1": (t1, "kyr"), "M1": (m1, "Msun"), "M2": (m2, "Msun"), "Mtot": (m1 + m2, "Msun"),
+            "sep": (np.array([240.0, 220.0, 200.0, 195.0, 180.0, 150.0]), "AU"),
+            "dsize1": (np.array([0.0, 22.0, 31.0, 0.0, 35.0, 40.0]), "AU")}
+    with h5py.File(path, "w") as f:
+        d = f.create_dataset("images", data=images)
+        d.attrs["units"] = "Jy/pixel"
+        d.attrs["pixel_scale_au"] = M_AU
+        d.attrs["observable"] = "continuum"
+        for k, (v, u) in meta.items():
+            f[f"meta/{k}"] = v
+            f[f"meta/{k}"].attrs["units"] = u
+        f["meta/system_id"] = np.array([0, 0, 0, 1, 1, 1], dtype=np.int64)
+        f["meta/snapshot"] = np.array([300, 400, 500, 520, 600, 750], dtype=np.int64)
+        f["systems/names"] = np.array([b"B1", b"B2"], dtype="S8")       # fixed-length strings
+        f["los/phi"] = np.tile(np.arange(M_K) * np.pi / 4, (M_SNAP, 1))
+    return images, meta
+
+
+def scott_kde(x, points=128):
+    """spec 7: Gaussian KDE, Scott's h = n^(-1/5) * std(ddof=1), on [min - 3h, max + 3h]; (grid, pdf,
+    mode, median, p16, p84), or None when n < 2 or std = 0."""
+    if x.size < 2 or np.std(x, ddof=1) == 0:
+        return None
+    h = x.size ** -0.2 * np.std(x, ddof=1)
+    g = np.linspace(x.min() - 3 * h, x.max() + 3 * h, points)
+    p = np.exp(-0.5 * ((g[:, None] - x[None, :]) / h) ** 2).sum(axis=1) / (x.size * h * np.sqrt(2 * np.pi))
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(g))])
+    cdf /= cdf[-1]
+    q = [float(np.interp(v, cdf, g)) for v in (0.5, 0.16, 0.84)]
+    return g, p, float(g[np.argmax(p)]), q[0], q[1], q[2]
+
+
+def write_match_results(path, rng, meta, catalogue, observation):
+    """`synobs match`'s results layout: per group distance, order (stable), selected (z < -2 in rank
+    order), z and mean/std/threshold/select_sigma; /estimate/<p> with kde_x, kde_y, sample and the
+    summaries, truth on t1 only (NaN elsewhere); sample_group and the root `groups` for t1 and M1
+    (dsize1 without, to draw the unstacked histogram)."""
+    n = M_SNAP * M_K
+    snap_of = np.arange(n) // M_K
+    pooled, pooled_group = [], []
+    with h5py.File(path, "w") as f:
+        f.attrs["features"] = "features.h5"
+        f.attrs["catalogue"] = catalogue
+        f.attrs["observation"] = observation
+        f.attrs["distances"] = "euclidean,cosine"
+        f.attrs["parameters"] = ",".join(M_PARAMS)
+        f.attrs["groups"] = ",".join(M_GROUPS)
+        for j, gp in enumerate(M_GROUPS):
+            d = rng.gamma(6.0, 1.0, n) + 5.0
+            near = rng.choice(np.flatnonzero((snap_of >= 1) & (snap_of <= 4)), 6 + j, replace=False)
+            d[near] = rng.uniform(0.2, 1.5, near.size)       # a tail of close analogues
+            if gp.endswith("cosine"):
+                d = d / d.max()
+            order = np.argsort(d, kind="stable")
+            mu, sd = d.mean(), d.std()
+            z = (d - mu) / sd
+            selected = order[z[order] < -2.0]
+            g = f.create_group(gp)
+            g["distance"] = d
+            g["order"] = order.astype(np.int64)
+            g["selected"] = selected.astype(np.int64)
+            g["z"] = z
+            g.attrs["mean"], g.attrs["std"] = mu, sd
+            g.attrs["threshold"] = mu - 2.0 * sd
+            g.attrs["select_sigma"] = 2.0
+            pooled.append(selected)
+            pooled_group.append(np.full(selected.size, j, dtype=np.int64))
+        sel = np.concatenate(pooled)
+        sgroup = np.concatenate(pooled_group)
+        for p in M_PARAMS:
+            x = meta[p][0][snap_of[sel]]
+            zero_fraction = float(np.mean(x == 0)) if x.size else 0.0
+            kx = x[x != 0] if p.startswith("dsize") else x
+            k = scott_kde(kx)
+            e = f.create_group(f"estimate/{p}")
+            e["sample"] = x
+            if p != "dsize1":
+                e["sample_group"] = sgroup
+            e["kde_x"] = k[0] if k else np.zeros(0)
+            e["kde_y"] = k[1] if k else np.zeros(0)
+            for name, v in zip(("mode", "median", "p16", "p84"), k[2:] if k else [np.nan] * 4):
+                e.attrs[name] = v
+            e.attrs["n"] = np.int64(x.size)
+            e.attrs["zero_fraction"] = zero_fraction
+            e.attrs["units"] = meta[p][1]
+            e.attrs["truth"] = M_TRUTH[p] if p == "t1" else np.nan
+    return sel.size
+
+
+def write_match_observation(path, rng):
+    """A 16x16 observation: primary HDU the image stored bottom row first, TRUTH a one-row table."""
+    from astropy.io import fits
+    r, c = np.mgrid[0:M_HW, 0:M_HW].astype(np.float64)
+    img = (1e-3 * np.exp(-((r - 4.5) ** 2 + (c - 7.5) ** 2) / 2.5)
+           + 4e-4 * np.exp(-((r - 10.5) ** 2 + (c - 7.5) ** 2) / 2.0) + rng.normal(0, 1e-5, (M_HW, M_HW)))
+    hdu = fits.PrimaryHDU(img[::-1].astype(np.float32))
+    deg = M_AU / 230.0 / 3600.0
+    hdu.header["CDELT1"], hdu.header["CDELT2"] = -deg, deg
+    hdu.header["DISTANCE"] = 230.0
+    hdu.header["BUNIT"] = "Jy/pixel"
+    hdu.header["NOISE"] = 1e-5
+    units_of = {"t1": "kyr", "M1": "Msun", "M2": "Msun", "Mtot": "Msun", "sep": "AU", "dsize1": "AU"}
+    cols = [fits.Column(name=k, format="D", unit=units_of[k], array=[v]) for k, v in M_TRUTH.items()]
+    fits.HDUList([hdu, fits.BinTableHDU.from_columns(cols, name="TRUTH")]).writeto(path, overwrite=True)
+
+
+def match_checks(workdir):
+    out = os.path.join(workdir, "match_png")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    rng = np.random.default_rng(20240613)
+    cat = os.path.join(workdir, "match_catalogue.h5")
+    res = os.path.join(workdir, "match_results.h5")
+    _, meta = write_match_catalogue(cat, rng)
+    try:
+        import astropy  # noqa: F401
+        obs = os.path.join(workdir, "match_observation.fits")
+        write_match_observation(obs, rng)
+    except ImportError as e:
+        print(f"SKIPPED: the --observation check of plot_match.py needs astropy ({e})", flush=True)
+        obs = None
+    nsel = write_match_results(res, rng, meta, cat, obs or "")
+    check("match fixture: the pooled -2 sigma selection is not empty", nsel > 0, f"{nsel} selected")
+    m = dict(script=MATCH_SCRIPT)
+    if obs:
+        expect_png("match best, with the observation, default group",
+                   ["best", res, "--catalogue", cat, "--observation", obs, "--out", os.path.join(out, "best.png")],
+                   os.path.join(out, "best.png"), **m)
+    expect_png("match best, second group, n 5, no observation",
+               ["best", res, "--catalogue", cat, "--group", M_GROUPS[1], "--n", "5", "--out",
+                os.path.join(out, "best_cosine.png")], os.path.join(out, "best_cosine.png"), **m)
+    expect_png("match zhist", ["zhist", res, "--out", os.path.join(out, "zhist.png")],
+               os.path.join(out, "zhist.png"), **m)
+    expect_png("match estimates", ["estimates", res, "--out", os.path.join(out, "estimates.png")],
+               os.path.join(out, "estimates.png"), **m)
+    bad = os.path.join(out, "best_bad.png")
+    ghost = "/mobilenet_v2/block_16_project/gap/nosuch"
+    expect_one_line_error("match best, a group not in the file",
+                          ["best", res, "--catalogue", cat, "--group", ghost, "--out", bad], [res, ghost], bad, **m)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", required=True)
@@ -473,6 +645,7 @@ def main():
         expect_missing("evaluation", eval7, "cdf/fraction", "--evaluate", a.workdir)
         expect_missing_file(a.workdir)
     catalogue_checks(a.workdir, a.catalogue, a.observation)
+    match_checks(a.workdir)
     bad = results.count(False)
     print(f"{'PASS' if not bad else 'FAIL'}: test_plots, {len(results) - bad} of {len(results)} checks passed")
     return 1 if bad else 0
