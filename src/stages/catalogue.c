@@ -94,13 +94,17 @@ static int catalogue_check(const params *ps, const char *params_text, stage_plan
     /* the systems exist: unknown presets, impossible parameters */
     cat_config c;
     int rc = cat_config_init(&c, ps, "continuum");
-    /* a separation no snapshot of a preset can show: every image of it would be a flagged edge-on view
-     * (random systems that cannot reach it are kept, flagged los_exact = 0, as the spec's [choice]) */
+    /* a separation that no snapshot of any system can show: every image would be the flagged
+     * edge-on view (a system that cannot reach it, B3 at 143 AU for one, is kept, flagged
+     * los_exact = 0 where d < p, as the spec's [choice]) */
+    double reach = 0.0;
+    int widest = 0;
     for (int i = 0; rc == 0 && i < c.nsys; i++)
-        if (strcmp(c.sys_token[i], "random") != 0 && c.proj_sep > c.sys[i].a * (1.0 + c.sys[i].ecc))
-            rc = error_set("%s: [catalogue] projected_separation_au = %g is unreachable for system %d (%s): its separation "
-                           "never exceeds a (1 + e) = %.1f AU", params_origin(ps, "catalogue", "projected_separation_au"),
-                           c.proj_sep / BIN_AU, i, c.sys[i].name, c.sys[i].a * (1.0 + c.sys[i].ecc) / BIN_AU);
+        if (c.sys[i].a * (1.0 + c.sys[i].ecc) > reach) reach = c.sys[i].a * (1.0 + c.sys[i].ecc), widest = i;
+    if (rc == 0 && c.proj_sep > reach)
+        rc = error_set("%s: [catalogue] projected_separation_au = %g is unreachable: the widest system (%d, %s) never "
+                       "separates beyond a (1 + e) = %.1f AU", params_origin(ps, "catalogue", "projected_separation_au"),
+                       c.proj_sep / BIN_AU, widest, c.sys[widest].name, reach / BIN_AU);
     cat_config_free(&c);
     if (rc != 0) return -1;
     double H = (double)params_int(ps, "catalogue", "image_pixels");

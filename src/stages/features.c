@@ -130,7 +130,9 @@ static int features_check(const params *ps, const char *params_text, stage_plan 
         return error_set("%s: [features] weights = %s: cannot read it (validation/tools/fetch_weights.sh weights makes it)",
                          params_origin(ps, F, "weights"), s.weights);
     const char *obs = params_string(ps, F, "observation");
-    if (obs[0]) {
+    int planned = 0; /* an observation an earlier stage of the campaign writes */
+    for (int k = 0; obs[0] && k < plan->n; k++) planned |= strcmp(plan->files[k].path, obs) == 0;
+    if (obs[0] && !planned) {
         fits_image_header h;
         float *img = NULL;
         if (fits_read_image(obs, &h, &img, NULL, NULL) != 0) return -1;

@@ -71,6 +71,7 @@ static int observe_check(const params *ps, const char *params_text, stage_plan *
     const char *sys = params_string(ps, O, "system");
     if (sys[0] && strncmp(sys, "random:", 7) != 0 && strcmp(sys, "B1") && strcmp(sys, "B2") && strcmp(sys, "B3"))
         return error_set("%s: [observe] system: unknown system '%s' (B1, B2, B3, or random:SEED)", params_origin(ps, O, "system"), sys);
+    plan_add(plan, params_string(ps, O, "output"), PLAN_OTHER, 0, 0, false);
     return 0;
 }
 
@@ -94,6 +95,7 @@ static int observe_one(const params *ps, const char *params_text)
         uint64_t s = sys[0] ? strtoull(sys + 7, NULL, 10) : seed;
         /* a stream no catalogue system uses (they use 0 .. nsys-1) */
         if (cat_system_make(pc, "random", s, 0xfeedULL << 32, &own) != 0) return -1;
+        snprintf(own.name, sizeof own.name, "random:%llu", (unsigned long long)s);
     } else {
         for (int i = 0; i < c.nsys && sys_id < 0; i++)
             if (strcmp(c.sys[i].name, sys) == 0) sys_id = i;
