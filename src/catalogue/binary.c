@@ -239,7 +239,7 @@ static double accretion_integral(const binary_params *p, int i, double t)
     return p->tab[3 * k + 1 + i] + gl_accretion(p, i, tk, t, tk, p->tab[3 * k]);
 }
 
-int binary_init(binary_params *p)
+int binary_init_orbit(binary_params *p)
 {
     if (!(p->t2_form >= 0 && p->t2_form < p->t_end))
         return error_set("the secondary's formation age (%g kyr) must lie in [0, final age %g kyr)", p->t2_form / BIN_KYR,
@@ -255,6 +255,12 @@ int binary_init(binary_params *p)
     double Jend = 0.0;
     for (int k = 0; k < 512; k++) Jend += gl_clock(p, p->t_end * k / 512.0, p->t_end * (k + 1) / 512.0);
     p->a = pow(Jend / p->n_periods, 2.0 / 3.0);
+    return 0;
+}
+
+int binary_init(binary_params *p)
+{
+    if (binary_init_orbit(p) != 0) return -1;
     /* tables on panels of 1/64 of the shortest period: the bursts (>= 0.02 orbits wide) are
      * integrated by 8-point Gauss-Legendre to ~1e-12 */
     double mtot = p->m_end[0] + p->m_end[1], pmin = 2.0 * BIN_PI * sqrt(p->a * p->a * p->a / (BIN_G * mtot));

@@ -100,6 +100,9 @@ void binary_draw(binary_params *p, const binary_ranges *rg, rng *r);
  * normalisation (tables). 0, or -1 with the error set (a parameter out of its physical range).
  */
 int binary_init(binary_params *p);
+/** The checks and the semi-major axis alone (to 1e-9, from 512 panels; binary_init refines it):
+ * what a catalogue needs of every system before a rank builds the tables of its own ones. */
+int binary_init_orbit(binary_params *p);
 void binary_free(binary_params *p);
 
 /** The state at primary age t [s] (t >= t2_form for both stars). */

@@ -157,7 +157,7 @@ static void range(const params *ps, const char *k, double *lohi)
     lohi[0] = r(ps, a), lohi[1] = r(ps, b);
 }
 
-int cat_system_make(const params *ps, const char *token, uint64_t seed, uint64_t stream, binary_params *p)
+static int system_draw(const params *ps, const char *token, uint64_t seed, uint64_t stream, binary_params *p)
 {
     rng g;
     rng_seed(&g, seed, stream);
@@ -179,10 +179,20 @@ int cat_system_make(const params *ps, const char *token, uint64_t seed, uint64_t
         snprintf(p->name, sizeof p->name, "random-%llu", (unsigned long long)stream);
     } else if (binary_preset(p, token, &g) != 0)
         return -1;
-    return binary_init(p);
+    return 0;
 }
 
-/* "B1,B2,random:3" -> tokens, one per system */
+int cat_system_make(const params *ps, const char *token, uint64_t seed, uint64_t stream, binary_params *p)
+{
+    return system_draw(ps, token, seed, stream, p) != 0 ? -1 : binary_init(p);
+}
+
+void cat_system_ready(const cat_config *c, int i)
+{
+    if (!c->sys[i].tab && binary_init(&c->sys[i]) != 0) /* checked by binary_init_orbit already */
+        synobs_fatal(__FILE__, __LINE__, "catalogue", NULL, "system %d: %s", i, error_message());
+}
+
 static int parse_systems(const params *ps, cat_config *c)
 {
     const char *text = params_string(ps, C, "systems");
@@ -195,7 +205,7 @@ static int parse_systems(const params *ps, cat_config *c)
         if (strncmp(t, "random:", 7) == 0) {
             char *end;
             n = strtol(t + 7, &end, 10);
-            if (*end || n < 1 || n > 10000000) {
+            if (*end || n < 1 || n > 1000000) {
                 error_set("%s: [catalogue] systems: '%s' is not random:N with N >= 1", params_origin(ps, C, "systems"), t);
                 free(copy);
                 return -1;
@@ -258,7 +268,7 @@ int cat_config_init(cat_config *c, const params *ps, const char *observable)
     c->first = xmalloc((size_t)(c->nsys + 1) * sizeof *c->first);
     c->first[0] = 0;
     for (int i = 0; i < c->nsys; i++) {
-        if (cat_system_make(ps, c->sys_token[i], c->seed, (uint64_t)i, &c->sys[i]) != 0) {
+        if (system_draw(ps, c->sys_token[i], c->seed, (uint64_t)i, &c->sys[i]) != 0 || binary_init_orbit(&c->sys[i]) != 0) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", error_message());
             error_clear();
@@ -282,8 +292,13 @@ void cat_config_free(cat_config *c)
 
 void cat_locate(const cat_config *c, int64_t g, int *sys, double *t)
 {
-    int s = 0;
-    while (s + 1 < c->nsys && c->first[s + 1] <= g) s++;
+    int lo = 0, hi = c->nsys - 1; /* the last system whose first snapshot is <= g */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (c->first[mid] <= g) lo = mid;
+        else hi = mid - 1;
+    }
+    int s = lo;
     long n = binary_snapshots(&c->sys[s], c->cadence, NULL), k = (long)(g - c->first[s]);
     *sys = s;
     *t = c->sys[s].t_end - (double)(n - 1 - k) * c->cadence;

@@ -60,6 +60,8 @@ int cat_config_init(cat_config *c, const params *ps, const char *observable);
 void cat_config_free(cat_config *c);
 /** The system and time of global snapshot g. */
 void cat_locate(const cat_config *c, int64_t g, int *sys, double *t);
+/** Build system i's accretion tables if this rank has not yet (every snapshot of it needs them). */
+void cat_system_ready(const cat_config *c, int i);
 /** One system from a [choice] token (a preset name, or "random" with its stream) with the config's defaults. */
 int cat_system_make(const params *ps, const char *token, uint64_t seed, uint64_t stream, binary_params *p);
 

@@ -144,6 +144,7 @@ static void master_hook(hid_t f, void *vctx)
     char *names = xcalloc(n, 32);
     double *par = xmalloc(n * 8 * sizeof *par);
     for (hsize_t i = 0; i < n; i++) {
+        cat_system_ready(c, (int)i); /* the refined semi-major axis, as the ranks that made its snapshots had it */
         const binary_params *p = &c->sys[i];
         snprintf(names + 32 * i, 32, "%s", p->name);
         double v[8] = {p->t_end / BIN_KYR, p->m_end[0] / BIN_MSUN, p->m_end[1] / BIN_MSUN, p->n_periods, p->ecc,
@@ -219,6 +220,7 @@ static int make_observable(const params *ps, const char *params_text, const char
         double t;
         cat_locate(&c, g, &sys, &t);
         cat_snapshot m;
+        cat_system_ready(&c, sys);
         cat_snapshot_make(&c, &c.sys[sys], t, &m, img);
         int64_t l = g - g0, ids[2] = {sys, g - c.first[sys]}, exact[16];
         double n[16][3], u[16][3], phi[16], psep[16];

@@ -99,7 +99,7 @@ static int observe_one(const params *ps, const char *params_text)
     } else {
         for (int i = 0; i < c.nsys && sys_id < 0; i++)
             if (strcmp(c.sys[i].name, sys) == 0) sys_id = i;
-        if (sys_id >= 0) p = &c.sys[sys_id];
+        if (sys_id >= 0) cat_system_ready(&c, sys_id), p = &c.sys[sys_id];
         else if (cat_system_make(pc, sys, c.seed, 0, &own) != 0) return -1;
     }
     double t = params_real(ps, O, "time_kyr") * BIN_KYR;
