@@ -25,6 +25,7 @@
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
 #include "nn/cnn2d.h"
+#include "nn/cnn2d_inception.h"
 #include "stages/plan.h"
 #include "stages/stage.h"
 
@@ -34,11 +35,11 @@ static const param_decl features_params[] = {
     {F, "catalogue", PARAM_STRING, NULL, 0, 0, NULL, "", "catalogue file (synobs catalogue)"},
     {F, "observation", PARAM_STRING, "", 0, 0, NULL, "", "observation (FITS; optional): its vector goes to /observation/<model>/<tap>/<mode>"},
     {F, "output", PARAM_STRING, NULL, 0, 0, NULL, "", "features file (HDF5; other models' features in it are kept)"},
-    {F, "model", PARAM_CHOICE, "mobilenet_v2", 0, 0, "mobilenet_v2|inception_v3|vgg16|vgg19|densenet121", "", "the frozen CNN (mobilenet_v2: the nsfwjs@4.4.0 ImageNet weights the README's setup converts)"},
+    {F, "model", PARAM_CHOICE, "mobilenet_v2", 0, 0, "mobilenet_v2|inception_v3|vgg16|vgg19|densenet121", "", "the frozen CNN (mobilenet_v2, inception_v3: the nsfwjs@4.4.0 weights the README's setup converts)"},
     {F, "weights", PARAM_STRING, "", 0, 0, NULL, "", "weight file in the Keras HDF5 layout (empty: " SYNOBS_WEIGHTS_DIR "/<model>_nsfwjs.h5)"},
-    {F, "tap", PARAM_STRING, "out_relu", 0, 0, NULL, "", "layer whose output is the feature map (out_relu: the trunk's end; block_10_project_BN: the last purely ImageNet layer)"},
+    {F, "tap", PARAM_STRING, "auto", 0, 0, NULL, "", "layer whose output is the feature map, by its Keras name (auto: the model's default: mobilenet_v2 out_relu, the trunk's end (block_10_project_BN: the last purely ImageNet layer); inception_v3 mixed5, the last frozen ImageNet layer (mixed10: the trunk's end))"},
     {F, "mode", PARAM_CHOICE, "gap", 0, 0, "gap|flatten", "", "feature vector: mean over the map (C values) or the whole map (H W C, NHWC order)"},
-    {F, "input_size", PARAM_STRING, "224", 0, 0, NULL, "pixels", "network input side (Pillow-exact bicubic resize), or native (no resize; the tap must then be fully convolutional)"},
+    {F, "input_size", PARAM_STRING, "auto", 0, 0, NULL, "pixels", "network input side (Pillow-exact bicubic resize): auto (the model's own: 224 mobilenet_v2, 299 inception_v3), a side in pixels, or native (no resize; the tap must then be fully convolutional)"},
     {F, "stretch", PARAM_CHOICE, "auto", 0, 0, "auto|log_minmax|linear_minmax", "", "intensity stretch into [0, 1] (auto: linear_minmax for velocity maps, else log_minmax)"},
     {F, "log_floor", PARAM_REAL, "1e-6", 1e-30, 1, NULL, "", "log_minmax: I_lo >= log_floor x I_max"},
     {F, "rotate_deg", PARAM_REAL, "0", -360, 360, NULL, "deg", "rotation of every image about its centre (counter-clockwise)"},
@@ -48,6 +49,23 @@ static const param_decl features_params[] = {
     {F, "backend", PARAM_CHOICE, "dnnl", 0, 0, "dnnl|reference", "", "the engine: oneDNN, or the plain-C reference (slow; for checks)"},
     PARAM_END};
 static const char *const features_sections[] = {"features", NULL};
+
+/* The models built in: default tap and input side, and the builder (nn/cnn2d.h, nn/cnn2d_inception.h). */
+typedef struct {
+    const char *name, *tap;
+    int input_size;
+    cnn2d_model *(*build)(const kh5_weights *w, int in_h, int in_w, const char *tap, int backend);
+} model_info;
+
+static const model_info models[] = {{"mobilenet_v2", "out_relu", 224, cnn2d_mobilenet_v2},
+                                    {"inception_v3", "mixed5", 299, cnn2d_inception_v3}};
+
+static const model_info *model_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        if (!strcmp(models[i].name, name)) return &models[i];
+    return NULL;
+}
 
 typedef struct {
     char model[32], tap[96], mode[16], dset[256], obs_dset[256], weights[4096], observable[32], units[32];
@@ -87,9 +105,11 @@ static int setup(const params *ps, feat_setup *s)
     snprintf(s->tap, sizeof s->tap, "%s", params_string(ps, F, "tap"));
     snprintf(s->mode, sizeof s->mode, "%s", params_string(ps, F, "mode"));
     snprintf(s->observable, sizeof s->observable, "%s", params_string(ps, F, "observable"));
-    if (strcmp(s->model, "mobilenet_v2") != 0)
-        return error_set("%s: [features] model = %s: only mobilenet_v2 is built into this version (inception_v3, vgg16, "
-                         "vgg19 and densenet121 are not yet)", params_origin(ps, F, "model"), s->model);
+    const model_info *mi = model_named(s->model);
+    if (!mi)
+        return error_set("%s: [features] model = %s: only mobilenet_v2 and inception_v3 are built into this version "
+                         "(vgg16, vgg19 and densenet121 are not yet)", params_origin(ps, F, "model"), s->model);
+    if (strcmp(s->tap, "auto") == 0) snprintf(s->tap, sizeof s->tap, "%s", mi->tap);
     const char *w = params_string(ps, F, "weights");
     if (w[0]) snprintf(s->weights, sizeof s->weights, "%s", w);
     else snprintf(s->weights, sizeof s->weights, "%s/%s_nsfwjs.h5", SYNOBS_WEIGHTS_DIR, s->model);
@@ -98,11 +118,12 @@ static int setup(const params *ps, feat_setup *s)
     s->prep = prep_params_default();
     const char *in = params_string(ps, F, "input_size");
     if (strcmp(in, "native") == 0) s->prep.input_size = 0;
+    else if (strcmp(in, "auto") == 0) s->prep.input_size = mi->input_size;
     else {
         char *end;
         long v = strtol(in, &end, 10);
         if (*end || v < 32 || v > 4096)
-            return error_set("%s: [features] input_size = %s: a side of 32 to 4096 pixels, or native", params_origin(ps, F, "input_size"), in);
+            return error_set("%s: [features] input_size = %s: auto, a side of 32 to 4096 pixels, or native", params_origin(ps, F, "input_size"), in);
         s->prep.input_size = (int)v;
     }
     s->prep.log_floor = params_real(ps, F, "log_floor");
@@ -220,7 +241,7 @@ static int features_run(const params *ps, const char *params_text)
     int backend = strcmp(params_string(ps, F, "backend"), "reference") == 0 ? CNN2D_BACKEND_REF : CNN2D_BACKEND_DNNL;
     int ih, iw;
     prep_output_size(&s.prep, (int)s.H, (int)s.W, &ih, &iw);
-    cnn2d_model *m = cnn2d_mobilenet_v2(&w, ih, iw, s.tap, backend);
+    cnn2d_model *m = model_named(s.model)->build(&w, ih, iw, s.tap, backend);
     collective_fail_if(m == NULL);
     int th, tw, tc, B = (int)params_int(ps, F, "batch");
     cnn2d_tap_shape(m, &th, &tw, &tc);

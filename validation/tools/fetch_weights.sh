@@ -1,17 +1,24 @@
 #!/bin/bash
-# Fetch the nsfwjs@4.4.0 npm package and convert its TF.js MobileNetV2 (or InceptionV3) into the
-# Keras-style HDF5 weight file synobs loads (spec analogues.md 9.1, 9.4; io/keras_h5.h):
+# Fetch the nsfwjs@4.4.0 npm package and convert its TF.js MobileNetV2 and InceptionV3 into the
+# Keras-style HDF5 weight files synobs loads (spec analogues.md 9.1, 9.4; io/keras_h5.h):
 #   validation/tools/fetch_weights.sh [--model mobilenet_v2|inception_v3] OUTDIR
-# writes OUTDIR/<model>_nsfwjs.h5, OUTDIR/<model>_nsfwjs.sha256 (the record) and OUTDIR/ATTRIBUTION.md.
+# writes OUTDIR/<model>_nsfwjs.h5, OUTDIR/<model>_nsfwjs.sha256 (the record) and OUTDIR/ATTRIBUTION.md,
+# for the one model named, or without --model for both (mobilenet_v2, then inception_v3).
 # Idempotent: nothing is done when the .h5 exists and matches its recorded sha256. Needs npm, node
 # (Debian nodejs, npm) and /usr/bin/python3 with h5py and numpy. One line per step.
 set -euo pipefail
 
 TARBALL_SHA256=585cd178f3b994337c4d10a87b080d342fc52f8b9bf0085c4d1f345a3a1c5382
-declare -A SHARD_SHA256=([mobilenet_v2]=8e7dddbb16acacc1bf1601b1b8a761e730ff934b7f2d7771312b2f000e5f5f13)
+declare -A SHARD_SHA256=([mobilenet_v2]=8e7dddbb16acacc1bf1601b1b8a761e730ff934b7f2d7771312b2f000e5f5f13
+                         [inception_v3]=8a457f3fdec7db18b16e44323454db0eaeb8f314eda0046b2e293e58a5bfabf4)
 tools=$(cd "$(dirname "$0")" && pwd)
-model=mobilenet_v2
-if [ "${1:-}" = --model ]; then model=${2:-}; shift 2 || true; fi
+if [ "${1:-}" != --model ]; then
+    [ $# -eq 1 ] || { echo "usage: fetch_weights.sh [--model mobilenet_v2|inception_v3] OUTDIR" >&2; exit 2; }
+    for m in mobilenet_v2 inception_v3; do "$0" --model "$m" "$1"; done
+    exit 0
+fi
+model=${2:-}
+shift 2 || true
 case "$model" in mobilenet_v2 | inception_v3) ;; *) echo "fetch_weights: --model must be mobilenet_v2 or inception_v3, not '$model'" >&2; exit 2 ;; esac
 [ $# -eq 1 ] || { echo "usage: fetch_weights.sh [--model mobilenet_v2|inception_v3] OUTDIR" >&2; exit 2; }
 out=$1
