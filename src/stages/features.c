@@ -25,6 +25,7 @@
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
 #include "nn/cnn2d.h"
+#include "nn/cnn2d_keras.h"
 #include "stages/plan.h"
 #include "stages/stage.h"
 
@@ -35,8 +36,14 @@ static const param_decl features_params[] = {
     {F, "observation", PARAM_STRING, "", 0, 0, NULL, "", "observation (FITS; optional): its vector goes to /observation/<model>/<tap>/<mode>"},
     {F, "output", PARAM_STRING, NULL, 0, 0, NULL, "", "features file (HDF5; other models' features in it are kept)"},
     {F, "model", PARAM_CHOICE, "mobilenet_v2", 0, 0, "mobilenet_v2|inception_v3|vgg16|vgg19|densenet121", "", "the frozen CNN (mobilenet_v2: the nsfwjs@4.4.0 ImageNet weights the README's setup converts)"},
-    {F, "weights", PARAM_STRING, "", 0, 0, NULL, "", "weight file in the Keras HDF5 layout (empty: " SYNOBS_WEIGHTS_DIR "/<model>_nsfwjs.h5)"},
-    {F, "tap", PARAM_STRING, "out_relu", 0, 0, NULL, "", "layer whose output is the feature map (out_relu: the trunk's end; block_10_project_BN: the last purely ImageNet layer)"},
+    {F, "weights", PARAM_STRING, "", 0, 0, NULL, "", "weight file in the Keras HDF5 layout (empty: " SYNOBS_WEIGHTS_DIR "/<model>_nsfwjs.h5, for mobilenet_v2). "
+     "Required for vgg16, vgg19, densenet121: the user's download from https://storage.googleapis.com/tensorflow/keras-applications/<model>/ "
+     "(md5: vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 6d6bbae143d832006294945121d1f1fc, vgg16_weights_tf_dim_ordering_tf_kernels.h5 64373286793e3c8b2b4e3219cbf3544b, "
+     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 253f8cb515780f3b799900260a226db6, vgg19_weights_tf_dim_ordering_tf_kernels.h5 cbe5617147190e668d6c5d5026f83318, "
+     "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5 30ee3e1110167f948a6b9946edeeb738, densenet121_weights_tf_dim_ordering_tf_kernels.h5 9d60b8095a5708f2dcce2bca79d332c7); "
+     "layers are matched by the order of the weighted layers, every shape checked"},
+    {F, "tap", PARAM_STRING, "", 0, 0, NULL, "", "Keras layer whose output is the feature map (empty: the trunk's end: out_relu for mobilenet_v2, block5_pool for vgg16/vgg19, relu (the final BN + ReLU) for densenet121; "
+     "mobilenet_v2's block_10_project_BN: the last purely ImageNet layer)"},
     {F, "mode", PARAM_CHOICE, "gap", 0, 0, "gap|flatten", "", "feature vector: mean over the map (C values) or the whole map (H W C, NHWC order)"},
     {F, "input_size", PARAM_STRING, "224", 0, 0, NULL, "pixels", "network input side (Pillow-exact bicubic resize), or native (no resize; the tap must then be fully convolutional)"},
     {F, "stretch", PARAM_CHOICE, "auto", 0, 0, "auto|log_minmax|linear_minmax", "", "intensity stretch into [0, 1] (auto: linear_minmax for velocity maps, else log_minmax)"},
@@ -87,15 +94,23 @@ static int setup(const params *ps, feat_setup *s)
     snprintf(s->tap, sizeof s->tap, "%s", params_string(ps, F, "tap"));
     snprintf(s->mode, sizeof s->mode, "%s", params_string(ps, F, "mode"));
     snprintf(s->observable, sizeof s->observable, "%s", params_string(ps, F, "observable"));
-    if (strcmp(s->model, "mobilenet_v2") != 0)
-        return error_set("%s: [features] model = %s: only mobilenet_v2 is built into this version (inception_v3, vgg16, "
-                         "vgg19 and densenet121 are not yet)", params_origin(ps, F, "model"), s->model);
+    if (strcmp(s->model, "inception_v3") == 0)
+        return error_set("%s: [features] model = %s: not built into this version yet (mobilenet_v2, vgg16, vgg19 and "
+                         "densenet121 are)", params_origin(ps, F, "model"), s->model);
+    bool user = strcmp(s->model, "mobilenet_v2") != 0; /* vgg16, vgg19, densenet121: the user's Keras file */
     const char *w = params_string(ps, F, "weights");
+    if (user && !w[0])
+        return error_set("%s: [features] model = %s needs weights = FILE (empty): the Keras-applications file the user "
+                         "downloads (synobs features --help lists the files and their md5)", params_origin(ps, F, "model"), s->model);
     if (w[0]) snprintf(s->weights, sizeof s->weights, "%s", w);
     else snprintf(s->weights, sizeof s->weights, "%s/%s_nsfwjs.h5", SYNOBS_WEIGHTS_DIR, s->model);
+    if (!s->tap[0])
+        snprintf(s->tap, sizeof s->tap, "%s", !user ? "out_relu" : strcmp(s->model, "densenet121") == 0 ? "relu" : "block5_pool");
     snprintf(s->dset, sizeof s->dset, "/features/%s/%s/%s", s->model, s->tap, s->mode);
     snprintf(s->obs_dset, sizeof s->obs_dset, "/observation/%s/%s/%s", s->model, s->tap, s->mode);
     s->prep = prep_params_default();
+    /* the input convention of the model's Keras preprocess_input (spec 9.4) */
+    s->prep.convention = !user ? PREP_CONV_NSFWJS : strcmp(s->model, "densenet121") == 0 ? PREP_CONV_TORCH : PREP_CONV_CAFFE;
     const char *in = params_string(ps, F, "input_size");
     if (strcmp(in, "native") == 0) s->prep.input_size = 0;
     else {
@@ -127,7 +142,9 @@ static int features_check(const params *ps, const char *params_text, stage_plan 
     if (plan_file_input(plan, ps, F, "catalogue", PLAN_OTHER) != 0) return -1;
     if (plan_output(ps, F, "output") != 0) return -1;
     if (access(s.weights, R_OK) != 0)
-        return error_set("%s: [features] weights = %s: cannot read it (validation/tools/fetch_weights.sh weights makes it)",
+        return error_set(strcmp(s.model, "mobilenet_v2") == 0
+                             ? "%s: [features] weights = %s: cannot read it (validation/tools/fetch_weights.sh weights makes it)"
+                             : "%s: [features] weights = %s: cannot read it (the Keras-applications download: synobs features --help)",
                          params_origin(ps, F, "weights"), s.weights);
     const char *obs = params_string(ps, F, "observation");
     if (obs[0]) {
@@ -218,7 +235,10 @@ static int features_run(const params *ps, const char *params_text)
     int backend = strcmp(params_string(ps, F, "backend"), "reference") == 0 ? CNN2D_BACKEND_REF : CNN2D_BACKEND_DNNL;
     int ih, iw;
     prep_output_size(&s.prep, (int)s.H, (int)s.W, &ih, &iw);
-    cnn2d_model *m = cnn2d_mobilenet_v2(&w, ih, iw, s.tap, backend);
+    cnn2d_model *m = !strcmp(s.model, "vgg16")         ? cnn2d_vgg16(&w, s.weights, ih, iw, s.tap, backend)
+                     : !strcmp(s.model, "vgg19")       ? cnn2d_vgg19(&w, s.weights, ih, iw, s.tap, backend)
+                     : !strcmp(s.model, "densenet121") ? cnn2d_densenet121(&w, s.weights, ih, iw, s.tap, CNN2D_DENSENET_BN_EPS, backend)
+                                                       : cnn2d_mobilenet_v2(&w, ih, iw, s.tap, backend);
     collective_fail_if(m == NULL);
     int th, tw, tc, B = (int)params_int(ps, F, "batch");
     cnn2d_tap_shape(m, &th, &tw, &tc);
