@@ -7,7 +7,9 @@
  * weights in the Keras layouts (vgg16: TF-Keras 2 names; vgg19: the old `_W_1:0` names;
  * densenet121: TF-Keras 2 names with the stem's old `conv1/conv` '/'-names) and the inputs, already
  * in the model's convention, with torchvision's trunk GAP (and DenseNet's softmax predictions).
- * Each must agree within |x - ref| <= 1e-4 + 1e-4 |ref| (the spec's float32 tolerance). Also: bad
+ * Each must agree within |x - ref| <= 1e-4 + 1e-4 |ref| (the spec's float32 tolerance). VGG at 224
+ * on the plain-C reference (35 G multiply-adds in double, minutes) runs only with SYNOBS_TEST_FULL=1
+ * (it passed at 0.007 and 0.009 of the tolerance when this test was written). Also: bad
  * files (a weighted layer missing, a wrong kernel shape, too few layers), a VGG16 file read as
  * VGG19, an unknown tap and a too small input are refused in one line naming the layer.
  *
@@ -93,6 +95,8 @@ static void test_against_torchvision(void **state)
     fprintf(res, "# model backend input output max_abs_diff max_ratio_to_tolerance(atol=%g,rtol=%g)\n", ATOL, RTOL);
     static const char *const models[3] = {"vgg16", "vgg19", "densenet121"};
     static const int sizes[2] = {64, 224};
+    const char *fe = getenv("SYNOBS_TEST_FULL");
+    bool full = fe && !strcmp(fe, "1");
     int ok = 1;
     for (int mi = 0; mi < 3; mi++) {
         char file[128];
@@ -110,6 +114,11 @@ static void test_against_torchvision(void **state)
             bool dn = mi == 2;
             for (int be = 0; be < 2; be++) {
                 const char *bname = be ? "dnnl" : "ref";
+                if (!be && !dn && sizes[si] == 224 && !full) {
+                    printf("  %-11s %-4s %3dx%-3d (not run: the plain-C reference takes minutes for VGG at 224; "
+                           "SYNOBS_TEST_FULL=1 runs it)\n", models[mi], bname, sizes[si], sizes[si]);
+                    continue;
+                }
                 for (int out = 0; out < (dn ? 2 : 1); out++) {
                     const char *tap = out ? "predictions" : NULL;
                     cnn2d_model *m = build(models[mi], &w, file, sizes[si], tap, eps, be);

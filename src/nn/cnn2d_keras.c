@@ -192,7 +192,7 @@ static cnn2d_model *finish(kbuild *b, const char *last)
 }
 
 /* Whether `tap` names a layer of the model (checked first: an unknown tap is not a short file). */
-static bool tap_known(const char *model, const char *tap)
+bool cnn2d_keras_tap_known(const char *model, const char *tap)
 {
     int B = 0, L = 0, n = -1;
     char sfx[16] = "";
@@ -228,7 +228,7 @@ static int start(kbuild *b, const kh5_weights *w, const char *file, const char *
     *b = (kbuild){NULL, w, file ? file : "(weights)", model, tap && tap[0] ? tap : dflt, CNN2D_DENSENET_BN_EPS, 0, false, 0};
     if (in_h < 32 || in_w < 32)
         return error_set("%s: input %dx%d: both sides must be at least 32 pixels", model, in_h, in_w);
-    if (!tap_known(model, b->tap))
+    if (!cnn2d_keras_tap_known(model, b->tap))
         return error_set("%s: no layer named \"%s\" (taps: the Keras layer names, e.g. %s)", model, b->tap, dflt);
     b->m = cnn2d_new(in_h, in_w, 3, backend);
     return 0;

@@ -51,4 +51,7 @@ cnn2d_model *cnn2d_vgg19(const kh5_weights *w, const char *file, int in_h, int i
 cnn2d_model *cnn2d_densenet121(const kh5_weights *w, const char *file, int in_h, int in_w, const char *tap,
                                double bn_eps, int backend);
 
+/** Whether `tap` is a layer name of `model` (vgg16, vgg19, densenet121): checkable before any work. */
+bool cnn2d_keras_tap_known(const char *model, const char *tap);
+
 #endif

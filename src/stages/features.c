@@ -106,6 +106,10 @@ static int setup(const params *ps, feat_setup *s)
     else snprintf(s->weights, sizeof s->weights, "%s/%s_nsfwjs.h5", SYNOBS_WEIGHTS_DIR, s->model);
     if (!s->tap[0])
         snprintf(s->tap, sizeof s->tap, "%s", !user ? "out_relu" : strcmp(s->model, "densenet121") == 0 ? "relu" : "block5_pool");
+    if (user && !cnn2d_keras_tap_known(s->model, s->tap))
+        return error_set("%s: [features] tap = %s: no layer of that name in %s (the Keras layer names: block5_pool, "
+                         "block4_conv3, ... for VGG; relu, conv4_block24_concat, pool3_pool, ... for DenseNet121)",
+                         params_origin(ps, F, "tap"), s->tap, s->model);
     snprintf(s->dset, sizeof s->dset, "/features/%s/%s/%s", s->model, s->tap, s->mode);
     snprintf(s->obs_dset, sizeof s->obs_dset, "/observation/%s/%s/%s", s->model, s->tap, s->mode);
     s->prep = prep_params_default();
