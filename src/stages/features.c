@@ -26,6 +26,7 @@
 #include "mpi/decomp.h"
 #include "nn/cnn2d.h"
 #include "nn/cnn2d_inception.h"
+#include "nn/cnn2d_keras.h"
 #include "stages/plan.h"
 #include "stages/stage.h"
 
@@ -35,9 +36,14 @@ static const param_decl features_params[] = {
     {F, "catalogue", PARAM_STRING, NULL, 0, 0, NULL, "", "catalogue file (synobs catalogue)"},
     {F, "observation", PARAM_STRING, "", 0, 0, NULL, "", "observation (FITS; optional): its vector goes to /observation/<model>/<tap>/<mode>"},
     {F, "output", PARAM_STRING, NULL, 0, 0, NULL, "", "features file (HDF5; other models' features in it are kept)"},
-    {F, "model", PARAM_CHOICE, "mobilenet_v2", 0, 0, "mobilenet_v2|inception_v3|vgg16|vgg19|densenet121", "", "the frozen CNN (mobilenet_v2, inception_v3: the nsfwjs@4.4.0 weights the README's setup converts)"},
-    {F, "weights", PARAM_STRING, "", 0, 0, NULL, "", "weight file in the Keras HDF5 layout (empty: " SYNOBS_WEIGHTS_DIR "/<model>_nsfwjs.h5)"},
-    {F, "tap", PARAM_STRING, "auto", 0, 0, NULL, "", "layer whose output is the feature map, by its Keras name (auto: the model's default: mobilenet_v2 out_relu, the trunk's end (block_10_project_BN: the last purely ImageNet layer); inception_v3 mixed5, the last frozen ImageNet layer (mixed10: the trunk's end))"},
+    {F, "model", PARAM_CHOICE, "mobilenet_v2", 0, 0, "mobilenet_v2|inception_v3|vgg16|vgg19|densenet121", "", "the frozen CNN (mobilenet_v2, inception_v3: the nsfwjs@4.4.0 ImageNet weights the README's setup converts; vgg16, vgg19, densenet121: the user's Keras files)"},
+    {F, "weights", PARAM_STRING, "", 0, 0, NULL, "", "weight file in the Keras HDF5 layout (empty: " SYNOBS_WEIGHTS_DIR "/<model>_nsfwjs.h5, for mobilenet_v2 and inception_v3). "
+     "Required for vgg16, vgg19, densenet121: the user's download from https://storage.googleapis.com/tensorflow/keras-applications/<model>/ "
+     "(md5: vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 6d6bbae143d832006294945121d1f1fc, vgg16_weights_tf_dim_ordering_tf_kernels.h5 64373286793e3c8b2b4e3219cbf3544b, "
+     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 253f8cb515780f3b799900260a226db6, vgg19_weights_tf_dim_ordering_tf_kernels.h5 cbe5617147190e668d6c5d5026f83318, "
+     "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5 30ee3e1110167f948a6b9946edeeb738, densenet121_weights_tf_dim_ordering_tf_kernels.h5 9d60b8095a5708f2dcce2bca79d332c7); "
+     "layers are matched by the order of the weighted layers, every shape checked"},
+    {F, "tap", PARAM_STRING, "auto", 0, 0, NULL, "", "Keras layer whose output is the feature map (auto: the model's default: mobilenet_v2 out_relu, the trunk's end (block_10_project_BN: the last purely ImageNet layer); inception_v3 mixed5, the last frozen ImageNet layer (mixed10: the trunk's end); vgg16/vgg19 block5_pool; densenet121 relu, the final BN + ReLU)"},
     {F, "mode", PARAM_CHOICE, "gap", 0, 0, "gap|flatten", "", "feature vector: mean over the map (C values) or the whole map (H W C, NHWC order)"},
     {F, "input_size", PARAM_STRING, "auto", 0, 0, NULL, "pixels", "network input side (Pillow-exact bicubic resize): auto (the model's own: 224 mobilenet_v2, 299 inception_v3), a side in pixels, or native (no resize; the tap must then be fully convolutional)"},
     {F, "stretch", PARAM_CHOICE, "auto", 0, 0, "auto|log_minmax|linear_minmax", "", "intensity stretch into [0, 1] (auto: linear_minmax for velocity maps, else log_minmax)"},
@@ -50,15 +56,38 @@ static const param_decl features_params[] = {
     PARAM_END};
 static const char *const features_sections[] = {"features", NULL};
 
-/* The models built in: default tap and input side, and the builder (nn/cnn2d.h, nn/cnn2d_inception.h). */
+/* The models built in: default tap, input side, where the weights come from, input convention, builder. */
 typedef struct {
     const char *name, *tap;
     int input_size;
-    cnn2d_model *(*build)(const kh5_weights *w, int in_h, int in_w, const char *tap, int backend);
+    bool user; /* weights: the user's Keras-applications file (no default) */
+    prep_convention convention;
+    cnn2d_model *(*build)(const kh5_weights *w, const char *file, int in_h, int in_w, const char *tap, int backend);
 } model_info;
 
-static const model_info models[] = {{"mobilenet_v2", "out_relu", 224, cnn2d_mobilenet_v2},
-                                    {"inception_v3", "mixed5", 299, cnn2d_inception_v3}};
+static cnn2d_model *build_mobilenet_v2(const kh5_weights *w, const char *file, int h, int wd, const char *tap, int b)
+{
+    (void)file;
+    return cnn2d_mobilenet_v2(w, h, wd, tap, b);
+}
+static cnn2d_model *build_inception_v3(const kh5_weights *w, const char *file, int h, int wd, const char *tap, int b)
+{
+    (void)file;
+    return cnn2d_inception_v3(w, h, wd, tap, b);
+}
+static cnn2d_model *build_densenet121(const kh5_weights *w, const char *file, int h, int wd, const char *tap, int b)
+{
+    return cnn2d_densenet121(w, file, h, wd, tap, CNN2D_DENSENET_BN_EPS, b);
+}
+
+/* input conventions: the models' Keras preprocess_input (spec 9.2-9.4) */
+static const model_info models[] = {
+    {"mobilenet_v2", "out_relu", 224, false, PREP_CONV_NSFWJS, build_mobilenet_v2},
+    {"inception_v3", "mixed5", 299, false, PREP_CONV_NSFWJS, build_inception_v3},
+    {"vgg16", "block5_pool", 224, true, PREP_CONV_CAFFE, cnn2d_vgg16},
+    {"vgg19", "block5_pool", 224, true, PREP_CONV_CAFFE, cnn2d_vgg19},
+    {"densenet121", "relu", 224, true, PREP_CONV_TORCH, build_densenet121},
+};
 
 static const model_info *model_named(const char *name)
 {
@@ -106,16 +135,23 @@ static int setup(const params *ps, feat_setup *s)
     snprintf(s->mode, sizeof s->mode, "%s", params_string(ps, F, "mode"));
     snprintf(s->observable, sizeof s->observable, "%s", params_string(ps, F, "observable"));
     const model_info *mi = model_named(s->model);
-    if (!mi)
-        return error_set("%s: [features] model = %s: only mobilenet_v2 and inception_v3 are built into this version "
-                         "(vgg16, vgg19 and densenet121 are not yet)", params_origin(ps, F, "model"), s->model);
     if (strcmp(s->tap, "auto") == 0) snprintf(s->tap, sizeof s->tap, "%s", mi->tap);
+    bool user = mi->user; /* vgg16, vgg19, densenet121: the user's Keras file */
+    if (user && !cnn2d_keras_tap_known(s->model, s->tap))
+        return error_set("%s: [features] tap = %s: no layer of that name in %s (the Keras layer names: block5_pool, "
+                         "block4_conv3, ... for VGG; relu, conv4_block24_concat, pool3_pool, ... for DenseNet121)",
+                         params_origin(ps, F, "tap"), s->tap, s->model);
     const char *w = params_string(ps, F, "weights");
+    if (user && !w[0])
+        return error_set("%s: [features] model = %s needs weights = FILE (empty): the Keras-applications file the user "
+                         "downloads (synobs features --help lists the files and their md5)", params_origin(ps, F, "model"), s->model);
     if (w[0]) snprintf(s->weights, sizeof s->weights, "%s", w);
     else snprintf(s->weights, sizeof s->weights, "%s/%s_nsfwjs.h5", SYNOBS_WEIGHTS_DIR, s->model);
     snprintf(s->dset, sizeof s->dset, "/features/%s/%s/%s", s->model, s->tap, s->mode);
     snprintf(s->obs_dset, sizeof s->obs_dset, "/observation/%s/%s/%s", s->model, s->tap, s->mode);
     s->prep = prep_params_default();
+    /* the input convention of the model's Keras preprocess_input (spec 9.4) */
+    s->prep.convention = mi->convention;
     const char *in = params_string(ps, F, "input_size");
     if (strcmp(in, "native") == 0) s->prep.input_size = 0;
     else if (strcmp(in, "auto") == 0) s->prep.input_size = mi->input_size;
@@ -148,7 +184,9 @@ static int features_check(const params *ps, const char *params_text, stage_plan 
     if (plan_file_input(plan, ps, F, "catalogue", PLAN_OTHER) != 0) return -1;
     if (plan_output(ps, F, "output") != 0) return -1;
     if (access(s.weights, R_OK) != 0)
-        return error_set("%s: [features] weights = %s: cannot read it (validation/tools/fetch_weights.sh weights makes it)",
+        return error_set(!model_named(s.model)->user
+                             ? "%s: [features] weights = %s: cannot read it (validation/tools/fetch_weights.sh weights makes it)"
+                             : "%s: [features] weights = %s: cannot read it (the Keras-applications download: synobs features --help)",
                          params_origin(ps, F, "weights"), s.weights);
     const char *obs = params_string(ps, F, "observation");
     int planned = 0; /* an observation an earlier stage of the campaign writes */
@@ -241,7 +279,7 @@ static int features_run(const params *ps, const char *params_text)
     int backend = strcmp(params_string(ps, F, "backend"), "reference") == 0 ? CNN2D_BACKEND_REF : CNN2D_BACKEND_DNNL;
     int ih, iw;
     prep_output_size(&s.prep, (int)s.H, (int)s.W, &ih, &iw);
-    cnn2d_model *m = model_named(s.model)->build(&w, ih, iw, s.tap, backend);
+    cnn2d_model *m = model_named(s.model)->build(&w, s.weights, ih, iw, s.tap, backend);
     collective_fail_if(m == NULL);
     int th, tw, tc, B = (int)params_int(ps, F, "batch");
     cnn2d_tap_shape(m, &th, &tw, &tc);
