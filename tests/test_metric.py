@@ -72,6 +72,28 @@ def main():
             assert a["adam/" + k][...].tobytes() == b["adam/" + k][...].tobytes(), k
     print("ok: 1 vs 2 ranks, Adam moments bit-identical")
 
+    # [match] embedding: the set ranked in the trained embedding, distances as numpy computes them
+    with open("m.par", "w") as f:
+        f.write("[match]\nfeatures = f.h5\ncatalogue = c.h5\noutput = res.h5\nembedding = r1/model.h5\ndistances = euclidean\n")
+    p = subprocess.run([ARGS.synobs, "match", "m.par"], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"FAIL: match with embedding: {p.stderr[-2000:]}")
+    m = model("r1/model.h5")
+    with h5py.File("f.h5") as f:
+        X = f["features/mobilenet_v2/out_relu/gap"][...].astype(np.float64)
+        u = f["observation/mobilenet_v2/out_relu/gap"][...].astype(np.float64)
+    def emb(x):
+        h = np.maximum(0, x @ m["W1"] + m["b1"])
+        h = np.maximum(0, h @ m["W2"] + m["b2"])
+        return h @ m["W3"] + m["b3"]
+    d_ref = np.linalg.norm(emb(X) - emb(u[None]), axis=1)
+    with h5py.File("res.h5") as f:
+        d = f["mobilenet_v2/out_relu/gap+mlp/euclidean/distance"][...]
+        assert "mobilenet_v2/out_relu/gap/euclidean" in f
+    err = np.max(np.abs(d - d_ref) / (1e-6 + np.abs(d_ref)))
+    assert err < 1e-4, err
+    print(f"ok: match ranks in the embedding (max rel. distance difference to numpy {err:.1e})")
+
     # refusal: 64 does not divide over 3 ranks
     write_par("r3.par", "r3")
     p = run(3, "r3.par", check=False)
