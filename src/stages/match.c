@@ -23,6 +23,8 @@
 #include "match/distance.h"
 #include "match/kde.h"
 #include "match/select.h"
+#include "metric/metric_train.h"
+#include "metric/mlp.h"
 #include "mpi/collective.h"
 #include "mpi/decomp.h"
 #include "stages/plan.h"
@@ -45,12 +47,16 @@ static const param_decl match_params[] = {
     {M, "parameters", PARAM_STRING, "t1,M1,M2,Mtot,sep,dsize1", 0, 0, NULL, "", "metadata estimated from the selections (catalogue /meta names)"},
     {M, "kde_points", PARAM_INT, "512", 2, 1e7, NULL, "points", "KDE grid points over [min - 3h, max + 3h]"},
     {M, "include_zeros", PARAM_BOOL, "false", 0, 0, NULL, "", "build the KDE with exact zeros (dsize = 0: no disk); by default their fraction is reported apart"},
+    {M, "embedding", PARAM_STRING, "", 0, 0, NULL, "",
+     "a triplet-MLP model of synobs metric (DIR/model.h5): its feature set is also ranked in the trained embedding (no dropout), "
+     "as the set <model>/<tap>/<mode>+mlp, with the same distances, selection and estimates"},
     {M, "top_k", PARAM_INT, "8", 1, 1e6, NULL, "images", "best-ranked images listed in the log per feature set and distance"},
     PARAM_END};
 static const char *const match_sections[] = {"match", NULL};
 
 typedef struct {
     char file[4096], path[256]; /* features file, "model/tap/mode" */
+    int embed;                  /* 1: ranked in the trained triplet-MLP embedding ([match] embedding) */
 } feat_set;
 
 /* Comma-separated tokens into rows of `width` characters. */
@@ -212,6 +218,23 @@ static int match_run(const params *ps, const char *params_text)
     int nsets = 0, bad = 0;
     for (int i = 0; i < nf && !bad; i++) bad = find_sets(files[i], sets, &nsets) != 0;
     collective_fail_if(bad);
+    /* the trained embedding: its feature set once more, mapped through the MLP */
+    mlp_shape emb_shape;
+    float *emb_p = NULL;
+    const char *emb = params_string(ps, M, "embedding");
+    if (emb[0]) {
+        metric_state est;
+        collective_fail_if(metric_file_read(emb, &emb_shape, &emb_p, NULL, &est) != 0);
+        metric_history_free(&est.hist);
+        int hit = -1;
+        for (int i = 0; i < nsets; i++)
+            if (strcmp(sets[i].path, est.feature_set) == 0 && hit < 0) hit = i;
+        collective_fail_if((hit < 0 || nsets >= MAX_SETS) &&
+                           error_set("%s: [match] embedding %s was trained on %s, which no [match] features file has (with an observation)",
+                                     params_origin(ps, M, "embedding"), emb, est.feature_set));
+        sets[nsets] = sets[hit];
+        sets[nsets++].embed = 1;
+    }
     collective_fail_if(log_rank() == 0 && nsets == 0 &&
                        error_set("%s: no feature set with an observation vector in [match] features", params_origin(ps, M, "features")));
     double sigma = params_real(ps, M, "select_sigma");
@@ -253,6 +276,15 @@ static int match_run(const params *ps, const char *params_text)
         decomp_block(n_total, log_rank(), log_size(), &first, &count);
         collective_fail_if(featfile_read_rows(sets[si].file, dset, first, count, &C, &n_total, &rows) != 0);
         collective_fail_if(C != Co && error_set("%s: %s has %d columns but its observation vector %d", sets[si].file, dset, C, Co));
+        if (sets[si].embed) {
+            collective_fail_if(C != emb_shape.C && error_set("%s: %s has %d columns, the embedding %s expects %d", sets[si].file, dset,
+                                                             C, emb, emb_shape.C));
+            float *eu = xmalloc((size_t)emb_shape.D * sizeof *eu), *er = xmalloc((size_t)(count ? count : 1) * emb_shape.D * sizeof *er);
+            mlp_embed(&emb_shape, emb_p, u, 1, eu);
+            mlp_embed(&emb_shape, emb_p, rows, count, er);
+            free(u), free(rows);
+            u = eu, rows = er, C = emb_shape.D;
+        }
         double *dl = xmalloc((size_t)(count ? count : 1) * MAX_DIST * sizeof *dl), *dcos = NULL, *deuc = NULL;
         for (int k = 0; k < nd; k++) {
             double *dk = dl + (size_t)k * (count ? count : 1);
@@ -288,7 +320,7 @@ static int match_run(const params *ps, const char *params_text)
                 match_zscores(d, (size_t)n_total, &st, z);
                 match_select(z, (size_t)n_total, &st, sigma, 1, mask);
                 size_t ns = match_selected_in_rank_order(order, mask, (size_t)n_total, selected);
-                snprintf(gpath[gi], sizeof gpath[gi], "%s/%s", sets[si].path, dnames[k]);
+                snprintf(gpath[gi], sizeof gpath[gi], "%s%s/%s", sets[si].path, sets[si].embed ? "+mlp" : "", dnames[k]);
                 hid_t g = group_path(rf, gpath[gi]);
                 write_vec(g, "distance", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (size_t)n_total, d);
                 write_vec(g, "z", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (size_t)n_total, z);
@@ -379,7 +411,7 @@ static int match_run(const params *ps, const char *params_text)
     collective_fail_if(rc != 0);
     message0("match: results in %s", out);
     for (int g = 0; g < ngroups; g++) free(sel[g]);
-    free(sel), free(nsel), free(gpath);
+    free(sel), free(nsel), free(gpath), free(emb_p);
     return 0;
 }
 

@@ -36,6 +36,6 @@ const param_decl *const *stage_all_params(void);
 const char *const *stage_all_sections(void);
 
 extern const stage stage_stats, stage_synth, stage_solve, stage_generate, stage_campaign, stage_verify_golden,
-    stage_train, stage_evaluate, stage_emulate, stage_catalogue, stage_observe, stage_features, stage_match;
+    stage_train, stage_evaluate, stage_emulate, stage_catalogue, stage_observe, stage_features, stage_match, stage_metric;
 
 #endif

@@ -2,7 +2,7 @@
 
 #include "stages/stage.h"
 
-const stage *const stage_table[] = {&stage_generate, &stage_solve, &stage_synth, &stage_stats, &stage_train, &stage_evaluate, &stage_emulate, &stage_catalogue, &stage_observe, &stage_features, &stage_match, &stage_campaign, &stage_verify_golden, NULL};
+const stage *const stage_table[] = {&stage_generate, &stage_solve, &stage_synth, &stage_stats, &stage_train, &stage_evaluate, &stage_emulate, &stage_catalogue, &stage_observe, &stage_features, &stage_match, &stage_metric, &stage_campaign, &stage_verify_golden, NULL};
 
 const stage *stage_find(const char *name)
 {
