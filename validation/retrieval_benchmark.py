@@ -52,9 +52,12 @@ def section(cp, name, extra=None):
 
 def kde_stats(x, points=512):
     x = np.asarray(x, float)
-    if len(x) < 2 or np.std(x, ddof=1) == 0:
+    if len(x) < 2 or np.std(x, ddof=1) <= 1e-12 * max(np.abs(x).max(), 1e-300):
+        return None  # a point mass (one system's snapshots at one time): no KDE, as synobs match
+    try:
+        k = gaussian_kde(x)
+    except np.linalg.LinAlgError:
         return None
-    k = gaussian_kde(x)
     h = k.factor * np.std(x, ddof=1)
     g = np.linspace(x.min() - 3 * h, x.max() + 3 * h, points)
     p = k(g)
