@@ -89,12 +89,15 @@ static inline vd vsplat(double x) { return (vd){0} + x; }
 /** m ? a : b per lane (m from a vector comparison: all ones or all zeros). */
 static inline vd vblend(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
 static inline vd vabs(vd x) { return (vd)((vl)x & ((vl){0} + 0x7fffffffffffffffLL)); }
-static inline int vall(vl m)
-{
-    for (int i = 0; i < W; i++)
-        if (!m[i]) return 0;
-    return 1;
-}
+/* all / any lane of a comparison mask, through the vector unit's mask registers (a loop over the
+ * lanes costs a lane extraction each: it showed in the profile) */
+#if W == 8
+static inline int vall(vl m) { return _mm512_movepi64_mask((__m512i)m) == 0xff; }
+static inline int vany(vl m) { return _mm512_movepi64_mask((__m512i)m) != 0; }
+#else
+static inline int vall(vl m) { return _mm256_movemask_pd((__m256d)m) == 0xf; }
+static inline int vany(vl m) { return _mm256_movemask_pd((__m256d)m) != 0; }
+#endif
 
 /** A block of W columns transposed to [z][lane], so every step along z is one vector op. */
 struct rt_work {
@@ -196,35 +199,63 @@ static void points(const rt_setup *s, rt_work *w)
 }
 
 /** b, exp(-b^2), erf(b) at point k. Far wings skip the calls where every lane's result is exact:
- * erf(b) rounds to +-1 for |b| >= 6 and exp(-b^2) underflows to 0 for b^2 > 750. */
-static inline void profile(const rt_work *w, size_t k, double off, double nu, vd *b, vd *G, vd *R)
+ * erf(b) rounds to +-1 for |b| >= 6 and exp(-b^2) underflows to 0 for b^2 > 750 (*far says so). */
+static inline void profile(const rt_work *w, size_t k, double off, double nu, vd *b, vd *G, vd *R, int *far)
 {
     *b = (off + nu * vload(w->vc + k)) / vload(w->width + k);
     vd b2 = *b * *b, ab = vabs(*b);
-    *G = vall((vl)(b2 > 750.0)) ? vsplat(0.0) : vexp(-*b * *b);
+    *far = vall((vl)(b2 > 750.0));
+    *G = *far ? vsplat(0.0) : vexp(-*b * *b);
     *R = vall((vl)(ab >= 6.0)) ? vblend((vl)(*b > 0.0), vsplat(1.0), vsplat(-1.0)) : verf(*b);
 }
 
 /** One channel for the W columns of the block: spec 8 (optical depth) and 9 (formal solution),
- * streaming along z with the running tau and I in registers, sums in the reference's order. */
+ * streaming along z with the running tau and I in registers, sums in the reference's order.
+ * Every lane's result is the one of the blends of all forms (formal.h), but a form no lane takes
+ * is not computed, and three exact shortcuts skip work (measured on 64^3 generated views: 60 %
+ * of the steps are in the far wings of every lane, and tau stays bit-unchanged in ~70 %):
+ *  - both ends with exp(-b^2) = 0 and equal erf in every lane: dtau = +-0 exactly, the step adds
+ *    0 to I and leaves tau (and so exp(-tau)) as they are -- the whole step is skipped;
+ *  - tau_k+1 == tau_k bit for bit in every lane: exp(-tau_k+1) is exp(-tau_k), already known;
+ *  - |tau_k+1| <= 2^-54 in every lane: exp(-tau_k+1) rounds to 1 (1 -+ x lies within half an ulp
+ *    of 1), what a correctly rounded exp gives. */
 static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
 {
     const double off = nu - s->line->nu0;
     vd b0, G0, R0, b1, G1, R1;
-    profile(w, 0, off, nu, &b0, &G0, &R0);
+    int far0, far1;
+    profile(w, 0, off, nu, &b0, &G0, &R0, &far0);
     vd a0 = vload(w->adx), S0 = vload(w->S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
     for (int k = 1; k < w->nz; k++) {
         size_t o = (size_t)k * W;
-        profile(w, o, off, nu, &b1, &G1, &R1);
-        vd a1 = vload(w->adx + o), S1 = vload(w->S + o), db = b1 - b0;
-        /* every lane computes every form; the blends keep each lane's (formal.h) */
-        vd small = RT_DTAU_SMALL(a0, a1, b0, db, G0), exact = RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1);
-        vd dt = vblend((vl)(vabs(db) < RT_DTAU_SHIFT_SMALL), small, exact);
-        vd tau1 = tau + dt, e1 = vexp(-tau1), thin;
-        RT_STEP_THIN(vd, dt, S0, S1, e0, e1, thin);
-        vd series = RT_STEP_SERIES(dt, S0, S1, e0), closed = RT_STEP_CLOSED(dt, S0, S1, e0, e1);
-        I += vblend((vl)(dt < RT_THIN_DTAU), thin, vblend((vl)(dt < RT_SERIES_DTAU), series, closed));
-        b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, tau = tau1, e0 = e1;
+        profile(w, o, off, nu, &b1, &G1, &R1, &far1);
+        vd a1 = vload(w->adx + o), S1 = vload(w->S + o);
+        if (!(far0 && far1 && vall((vl)(R0 == R1)))) { /* else dtau = 0 in every lane */
+            vd db = b1 - b0, dt;
+            vl shift_small = (vl)(vabs(db) < RT_DTAU_SHIFT_SMALL);
+            if (!vany(shift_small)) dt = RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1);
+            else if (vall(shift_small)) dt = RT_DTAU_SMALL(a0, a1, b0, db, G0);
+            else dt = vblend(shift_small, RT_DTAU_SMALL(a0, a1, b0, db, G0), RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1));
+            vd tau1 = tau + dt, e1;
+            if (vall((vl)(tau1 == tau))) e1 = e0;
+            else if (vall((vl)(vabs(tau1) <= 0x1p-54))) e1 = vsplat(1.0);
+            else e1 = vexp(-tau1);
+            vl thin_m = (vl)(dt < RT_THIN_DTAU), series_m = (vl)(dt < RT_SERIES_DTAU);
+            vd dI;
+            if (vall(thin_m)) {
+                RT_STEP_THIN(vd, dt, S0, S1, e0, e1, dI);
+            } else if (!vany(series_m)) {
+                dI = RT_STEP_CLOSED(dt, S0, S1, e0, e1);
+            } else {
+                vd thin, series = RT_STEP_SERIES(dt, S0, S1, e0);
+                RT_STEP_THIN(vd, dt, S0, S1, e0, e1, thin);
+                vd rest = vall(series_m) ? series : vblend(series_m, series, RT_STEP_CLOSED(dt, S0, S1, e0, e1));
+                dI = vblend(thin_m, thin, rest);
+            }
+            I += dI;
+            tau = tau1, e0 = e1;
+        }
+        b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, far0 = far1;
     }
     return I + ibdy * e0;
 }
