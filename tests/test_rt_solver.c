@@ -303,6 +303,29 @@ static void test_fast_vs_reference(void **state)
     free(Ia);
 }
 
+/* ---- the fast kernel's inlined exp against glibc's (solver_fast.c): at most 1 ulp ---- */
+static void test_fast_exp(void **state)
+{
+    (void)state;
+    enum { NX = 2000000 };
+    double *x = xmalloc(2 * (size_t)NX * sizeof *x), *y = x + NX, worst = 0, at = 0;
+    unsigned long long r = 88172645463325252ULL;
+    for (int i = 0; i < NX; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17; /* xorshift64 */
+        double u = (double)(r >> 11) * 0x1p-53;
+        /* half of them uniform in [-760, 1], half in [-1e-3, 1e-3] (the small optical depths) */
+        x[i] = i % 2 ? -760.0 + 761.0 * u : (u - 0.5) * 2e-3;
+    }
+    rt_fast_exp(x, y, NX);
+    for (int i = 0; i < NX; i++) {
+        double e = exp(x[i]), d = fabs(y[i] - e);
+        if (e == 0 ? y[i] != 0 : d / (nextafter(e, INFINITY) - e) > worst) worst = e == 0 ? INFINITY : d / (nextafter(e, INFINITY) - e), at = x[i];
+    }
+    print_message("  fast exp vs glibc exp on %d arguments: worst %.2f ulp at %.17g\n", NX, worst, at);
+    assert_true(worst <= 1.0);
+    free(x);
+}
+
 static void test_bad_model(void **state)
 {
     (void)state;
@@ -322,7 +345,7 @@ static void test_bad_model(void **state)
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_line_data),      cmocka_unit_test(test_lte_table),       cmocka_unit_test(test_analytic_line),
     cmocka_unit_test(test_analytic_dust),  cmocka_unit_test(test_pomme_reference), cmocka_unit_test(test_fast_vs_reference),
-        cmocka_unit_test(test_partition_table),
+        cmocka_unit_test(test_partition_table), cmocka_unit_test(test_fast_exp),
     cmocka_unit_test(test_bad_model),
 };
 int main(int argc, char **argv)
