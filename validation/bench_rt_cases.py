@@ -155,6 +155,14 @@ for N in sizes:
                     t, img = pomme_image(pm, th)
                     tp[th].append(t)
         line = f"{N}^3 x {NF} case {k} ({mode}):"
+        # the fast solver against synobs' plain reference column (the arbiter), same input
+        r = subprocess.run([synobs, "solve", "/dev/null", "-P", f"solve.input={inp}", "-P", f"solve.output=ref{N}{k}.h5",
+                            "-P", "solve.engine=reference", "-P", f"solve.mode={mode}"], capture_output=True, text=True, env=env)
+        if r.returncode:
+            sys.exit(f"synobs solve (reference) failed:\n{r.stdout}\n{r.stderr}")
+        with h5py.File(f"out{N}{k}_1.h5") as f, h5py.File(f"ref{N}{k}.h5") as g:
+            er, ea = diff(f["I"][()], g["I"][()])
+        line += f" fast vs reference E_rel {er:.2e} E_abs {ea:.2e};"
         if img is not None:
             with h5py.File(f"out{N}{k}_1.h5") as f:
                 I = f["I"][()]
