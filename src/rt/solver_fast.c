@@ -93,13 +93,11 @@ static inline vd vexp(vd x)
     for (int i = 1; i < 14; i++) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c[i]));
     return (vd)_mm512_scalef_pd(p, n);
 }
-static inline vd vexp_sleef(vd x) { return (vd)Sleef_expd8_u10avx512f((__m512d)x); }
 static inline vd vlog(vd x) { return (vd)Sleef_logd8_u10avx512f((__m512d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd8_u10avx512f((__m512d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm512_sqrt_pd((__m512d)x); }
 #else
 static inline vd vexp(vd x) { return (vd)Sleef_expd4_u10avx2((__m256d)x); }
-static inline vd vexp_sleef(vd x) { return vexp(x); }
 static inline vd vlog(vd x) { return (vd)Sleef_logd4_u10avx2((__m256d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd4_u10avx2((__m256d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm256_sqrt_pd((__m256d)x); }
