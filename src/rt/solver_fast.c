@@ -95,11 +95,13 @@ static inline vd vexp(vd x)
 }
 static inline vd vlog(vd x) { return (vd)Sleef_logd8_u10avx512f((__m512d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd8_u10avx512f((__m512d)x); }
+static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d8_u10avx512f((__m512d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm512_sqrt_pd((__m512d)x); }
 #else
 static inline vd vexp(vd x) { return (vd)Sleef_expd4_u10avx2((__m256d)x); }
 static inline vd vlog(vd x) { return (vd)Sleef_logd4_u10avx2((__m256d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd4_u10avx2((__m256d)x); }
+static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d4_u10avx2((__m256d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm256_sqrt_pd((__m256d)x); }
 #endif
 
@@ -131,15 +133,16 @@ struct rt_work {
     double *vz, *T, *n, *vt;      /* (nz, W) inputs */
     double *S, *adx, *width, *vc; /* (nz, W) per-point quantities shared by all channels */
     double *dt;                   /* (nz, W) one channel's optical-depth increments */
+    double *Sf;                   /* (nz, W) dust mode: one channel's source function */
 };
 
 rt_work *rt_work_new(int nz)
 {
     rt_work *w = xcalloc(1, sizeof *w);
     w->nz = nz;
-    enum { NARR = 9 };
+    enum { NARR = 10 };
     w->buf = xcalloc((size_t)nz * W * NARR, sizeof(double));
-    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc, &w->dt};
+    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc, &w->dt, &w->Sf};
     for (int i = 0; i < NARR; i++) *arr[i] = w->buf + (size_t)i * nz * W;
     return w;
 }
@@ -258,6 +261,8 @@ static inline void profile(const rt_work *w, size_t k, double off, double nu, vd
  *  - tau_k+1 == tau_k bit for bit in every lane: exp(-tau_k+1) is exp(-tau_k), already known;
  *  - |tau_k+1| <= 2^-54 in every lane: exp(-tau_k+1) rounds to 1 (1 -+ x lies within half an ulp
  *    of 1), what a correctly rounded exp gives. */
+static vd formal(const rt_work *w, const double *S, double ibdy);
+
 static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
 {
     const double off = nu - s->line->nu0;
@@ -280,15 +285,23 @@ static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
         vstore(w->dt + o - W, dt);
         b0 = b1, G0 = G1, R0 = R1, a0 = a1, far0 = far1;
     }
-    vd S0 = vload(w->S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
+    return formal(w, w->S, ibdy);
+}
+
+/** Spec 9 on the block's increments w->dt and source function S (nz, W): the running tau,
+ * exp(-tau) and I, with the exact shortcuts described at channel(). */
+static vd formal(const rt_work *w, const double *S, double ibdy)
+{
+    const int nz = w->nz;
+    vd S0 = vload(S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
     for (int k = 1; k < nz; k++) {
         size_t o = (size_t)k * W;
         vd dt = vload(w->dt + o - W);
         if (vall((vl)(dt == 0.0))) {
-            S0 = vload(w->S + o);
+            S0 = vload(S + o);
             continue;
         }
-        vd S1 = vload(w->S + o), tau1 = tau + dt, e1;
+        vd S1 = vload(S + o), tau1 = tau + dt, e1;
         if (vall((vl)(tau1 == tau))) e1 = e0;
         else if (vall((vl)(vabs(tau1) <= 0x1p-54))) e1 = vsplat(1.0);
         else e1 = vexp(-tau1);
@@ -310,6 +323,26 @@ static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
     return I + ibdy * e0;
 }
 
+/** Dust mode (spec 15), one channel for the block: the arithmetic of column_dust (solver.c) in its
+ * order, kappa rho with rho per point from w->adx, S = B_nu(T) with SLEEF's 1-ulp expm1, the
+ * trapezoid optical depth, then the same formal solution as the line. */
+static vd channel_dust(const rt_setup *s, rt_work *w, double nu, double ibdy)
+{
+    const rt_dust *d = &s->dust;
+    const double kappa = d->kappa0 * pow(nu / d->nu_ref, d->beta), c0 = 2.0 * RT_H / (RT_C * RT_C) * nu * nu * nu,
+                 hnu = RT_H * nu, hdx = 0.5 * s->dx;
+    vd chi0 = kappa * vload(w->adx);
+    vstore(w->Sf, c0 / vexpm1(hnu / (RT_KB * vload(w->T))));
+    for (int k = 1; k < w->nz; k++) {
+        size_t o = (size_t)k * W;
+        vd chi1 = kappa * vload(w->adx + o);
+        vstore(w->Sf + o, c0 / vexpm1(hnu / (RT_KB * vload(w->T + o))));
+        vstore(w->dt + o - W, hdx * (chi0 + chi1));
+        chi0 = chi1;
+    }
+    return formal(w, w->Sf, ibdy);
+}
+
 void rt_fast_exp(const double *x, double *y, size_t n)
 {
     for (size_t i = 0; i + W <= n; i += W) vstore(y + i, vexp(vload(x + i)));
@@ -319,8 +352,20 @@ void rt_fast_exp(const double *x, double *y, size_t n)
 void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
                      const double *n, const double *vt, const double *ibdy, double *I)
 {
-    if (s->mode != RT_MODE_LINE || nz != w->nz || ncols > W) {
+    if (nz != w->nz || ncols > W) {
         columns_reference(s, ncols, nz, vz, T, n, vt, ibdy, I);
+        return;
+    }
+    if (s->mode == RT_MODE_DUST) {
+        const rt_dust *d = &s->dust;
+        transpose_in(w->T, T, 0.0, nz, ncols);
+        transpose_in(w->n, n, 0.0, nz, ncols);
+        for (size_t k = 0; k < (size_t)nz * W; k += W) /* rho, as column_dust forms it */
+            vstore(w->adx + k, d->mu_h2 * RT_AMU * vload(w->n + k) / d->x_co);
+        for (int f = 0; f < s->nfreq; f++) {
+            vd i = channel_dust(s, w, s->freq[f], ibdy[f]);
+            for (int c = 0; c < ncols; c++) I[(size_t)c * s->nfreq + f] = i[c];
+        }
         return;
     }
     transpose_in(w->vz, vz, 0.0, nz, ncols);
