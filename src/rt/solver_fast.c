@@ -2,14 +2,19 @@
  * @file solver_fast.c
  * @brief The vectorised solver: the arithmetic of rt_column_reference (solver.c) in the same
  * order, for W columns at once (one per vector lane: 8 with AVX-512, 4 with AVX2) with SLEEF's
- * 1-ulp exp and erf. A lane walks its ray exactly as the reference does, so the cumulative optical
- * depth and the intensity sum keep the reference's sequential order.
+ * 1-ulp erf and expm1 and an exp within 1 ulp (inlined with AVX-512, SLEEF's with AVX2). A lane
+ * walks its ray exactly as the reference does, so the cumulative optical depth and the intensity
+ * sum keep the reference's sequential order.
  *
  * Work per block: one per-point pass (populations, S, width, line-centre opacity) shared by all
- * channels, then per channel one streaming pass along z. The partition function comes from the
- * line's ln Z(ln T) table (partition.h, within 1e-12 of the sum) where T is in its range.
+ * channels, then per channel two passes along z: the optical-depth increments, then the formal
+ * solution (shared with the dust mode). Work no lane needs is skipped (see channel()); the one
+ * departure from the reference's numbers is the far-wing cut RT_FAR_B2, bounded below 1e-79 of
+ * the opacity per step. The partition function comes from the line's ln Z(ln T) table
+ * (partition.h, within 1e-12 of the sum) where T is in its range.
  *
  * Without SLEEF or a vector unit the reference column is used (rt_fast_width() == 0).
+ * validation/results/bench_rt.md records what each of these choices measured.
  */
 #include <math.h>
 #include <stdlib.h>
