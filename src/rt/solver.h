@@ -80,6 +80,9 @@ int rt_fast_block(void);
 void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
                      const double *n, const double *vt, const double *ibdy, double *I);
 
+/** The fast kernel's vector exp on n values (for its accuracy test; glibc's exp without a vector unit). */
+void rt_fast_exp(const double *x, double *y, size_t n);
+
 /** Linear-source formal solution of one ray (spec 9): dtau (nz-1), S (nz), returns I. */
 double rt_formal_solution(int nz, const double *dtau, const double *S, double ibdy);
 

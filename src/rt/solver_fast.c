@@ -2,14 +2,19 @@
  * @file solver_fast.c
  * @brief The vectorised solver: the arithmetic of rt_column_reference (solver.c) in the same
  * order, for W columns at once (one per vector lane: 8 with AVX-512, 4 with AVX2) with SLEEF's
- * 1-ulp exp and erf. A lane walks its ray exactly as the reference does, so the cumulative optical
- * depth and the intensity sum keep the reference's sequential order.
+ * 1-ulp erf and expm1 and an exp within 1 ulp (inlined with AVX-512, SLEEF's with AVX2). A lane
+ * walks its ray exactly as the reference does, so the cumulative optical depth and the intensity
+ * sum keep the reference's sequential order.
  *
  * Work per block: one per-point pass (populations, S, width, line-centre opacity) shared by all
- * channels, then per channel one streaming pass along z. The partition function comes from the
- * line's ln Z(ln T) table (partition.h, within 1e-12 of the sum) where T is in its range.
+ * channels, then per channel two passes along z: the optical-depth increments, then the formal
+ * solution (shared with the dust mode). Work no lane needs is skipped (see channel()); the one
+ * departure from the reference's numbers is the far-wing cut RT_FAR_B2, bounded below 1e-79 of
+ * the opacity per step. The partition function comes from the line's ln Z(ln T) table
+ * (partition.h, within 1e-12 of the sum) where T is in its range.
  *
  * Without SLEEF or a vector unit the reference column is used (rt_fast_width() == 0).
+ * validation/results/bench_rt.md records what each of these choices measured.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -51,6 +56,10 @@ rt_work *rt_work_new(int nz)
     return xcalloc(1, sizeof(rt_work));
 }
 void rt_work_free(rt_work *w) { free(w); }
+void rt_fast_exp(const double *x, double *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = exp(x[i]);
+}
 void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
                      const double *n, const double *vt, const double *ibdy, double *I)
 {
@@ -67,14 +76,37 @@ typedef double vd __attribute__((vector_size(8 * W)));
 typedef long long vl __attribute__((vector_size(8 * W)));
 
 #if W == 8
-static inline vd vexp(vd x) { return (vd)Sleef_expd8_u10avx512f((__m512d)x); }
+/* exp inlined for the hot loops: a call to SLEEF's makes the compiler spill and reload every
+ * vector register around it (the SysV ABI keeps none across calls), which the profile showed as
+ * most of the loop's time. x = n ln2 + r with Cody-Waite's two-part ln2 (n ln2_hi exact for
+ * |n| < 2^20), |r| <= ln2/2; exp(r) by its Taylor polynomial of degree 13 (truncation
+ * |r|^14/14! < 5e-18 relative) in Horner form with fused multiply-adds; p 2^n by scalef, which
+ * rounds once into the subnormals and to 0 below them. Error against glibc's (correctly rounded
+ * in practice) exp: at most 1 ulp, measured by test_fast_exp on 2e6 arguments in [-760, 1]. */
+static inline vd vexp(vd x)
+{
+    const __m512d X = (__m512d)x;
+    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(X, _mm512_set1_pd(0x1.71547652b82fep0)),
+                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.62e42feep-1), X); /* ln2_hi = 0x3fe62e42fee00000 */
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.a39ef35793c76p-33), r);  /* ln2_lo */
+    static const double c[14] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                                 1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,      1.0 / 720.0,
+                                 1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,         0.5,
+                                 1.0,                1.0};
+    __m512d p = _mm512_set1_pd(c[0]);
+    for (int i = 1; i < 14; i++) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c[i]));
+    return (vd)_mm512_scalef_pd(p, n);
+}
 static inline vd vlog(vd x) { return (vd)Sleef_logd8_u10avx512f((__m512d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd8_u10avx512f((__m512d)x); }
+static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d8_u10avx512f((__m512d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm512_sqrt_pd((__m512d)x); }
 #else
 static inline vd vexp(vd x) { return (vd)Sleef_expd4_u10avx2((__m256d)x); }
 static inline vd vlog(vd x) { return (vd)Sleef_logd4_u10avx2((__m256d)x); }
 static inline vd verf(vd x) { return (vd)Sleef_erfd4_u10avx2((__m256d)x); }
+static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d4_u10avx2((__m256d)x); }
 static inline vd vsqrt(vd x) { return (vd)_mm256_sqrt_pd((__m256d)x); }
 #endif
 
@@ -89,12 +121,15 @@ static inline vd vsplat(double x) { return (vd){0} + x; }
 /** m ? a : b per lane (m from a vector comparison: all ones or all zeros). */
 static inline vd vblend(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
 static inline vd vabs(vd x) { return (vd)((vl)x & ((vl){0} + 0x7fffffffffffffffLL)); }
-static inline int vall(vl m)
-{
-    for (int i = 0; i < W; i++)
-        if (!m[i]) return 0;
-    return 1;
-}
+/* all / any lane of a comparison mask, through the vector unit's mask registers (a loop over the
+ * lanes costs a lane extraction each: it showed in the profile) */
+#if W == 8
+static inline int vall(vl m) { return _mm512_movepi64_mask((__m512i)m) == 0xff; }
+static inline int vany(vl m) { return _mm512_movepi64_mask((__m512i)m) != 0; }
+#else
+static inline int vall(vl m) { return _mm256_movemask_pd((__m256d)m) == 0xf; }
+static inline int vany(vl m) { return _mm256_movemask_pd((__m256d)m) != 0; }
+#endif
 
 /** A block of W columns transposed to [z][lane], so every step along z is one vector op. */
 struct rt_work {
@@ -102,15 +137,18 @@ struct rt_work {
     double *buf;
     double *vz, *T, *n, *vt;      /* (nz, W) inputs */
     double *S, *adx, *width, *vc; /* (nz, W) per-point quantities shared by all channels */
+    double *dt;                   /* (nz, W) one channel's optical-depth increments */
+    double *Sf;                   /* (nz, W) dust mode: one channel's source function */
+    double *rw;                   /* (nz, W) 1 / width, correctly rounded */
 };
 
 rt_work *rt_work_new(int nz)
 {
     rt_work *w = xcalloc(1, sizeof *w);
     w->nz = nz;
-    enum { NARR = 8 };
+    enum { NARR = 11 };
     w->buf = xcalloc((size_t)nz * W * NARR, sizeof(double));
-    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc};
+    double **arr[NARR] = {&w->vz, &w->T, &w->n, &w->vt, &w->S, &w->adx, &w->width, &w->vc, &w->dt, &w->Sf, &w->rw};
     for (int i = 0; i < NARR; i++) *arr[i] = w->buf + (size_t)i * nz * W;
     return w;
 }
@@ -190,50 +228,168 @@ static void points(const rt_setup *s, rt_work *w)
         vd width = nc * vsqrt(2.0 * RT_KB * T / L->mass + vt * vt);
         vstore(w->S + k, eta / chi);
         vstore(w->width + k, width);
+        vstore(w->rw + k, 1.0 / width);
         vstore(w->adx + k, chi * vload(w->n + k) / (RT_SQRT_PI * width) * s->dx);
         vstore(w->vc + k, vload(w->vz + k) / RT_C);
     }
 }
 
-/** b, exp(-b^2), erf(b) at point k. Far wings skip the calls where every lane's result is exact:
- * erf(b) rounds to +-1 for |b| >= 6 and exp(-b^2) underflows to 0 for b^2 > 750. */
-static inline void profile(const rt_work *w, size_t k, double off, double nu, vd *b, vd *G, vd *R)
+/* The far-wing cut: where b^2 > RT_FAR_B2 in every lane, exp(-b^2) is taken as 0 (*far). It
+ * underflows to 0 only beyond b^2 = 745; the cut at 200 moves the steps between into the
+ * skipped class (on the generated 64^3 views with 150-300 m/s turbulence, exp(-b^2) was needed at
+ * 70 % of the points with the cut at 750). Bound: exp(-200) = 1.4e-87. A step with one end cut
+ * changes (a1 - a0)(G0 - G1) 0.5/db^2 by at most |a1 - a0| 1.4e-87 / (2 (1e-4)^2) < 1e-79 |a1 - a0|
+ * (db >= 1e-4 on the exact branch; the small-shift branch changes by less than (a0 + a1) 1.4e-87);
+ * a step with both ends cut (and erf equal) is skipped, where the reference's dtau is bounded by
+ * the same figures. Against optical depths of at least 1e-30 that matter, nothing changes. */
+#define RT_FAR_B2 200.0
+
+/** b, exp(-b^2), erf(b) at point k. Far wings skip the calls: erf(b) rounds to +-1 exactly for
+ * |b| >= 6, and exp(-b^2) is cut to 0 where b^2 > RT_FAR_B2 in every lane (*far says so). */
+/** x / w correctly rounded without a division (one per point and channel was the largest single
+ * cost of the far-wing steps): q0 = x (1/w), then one correction with the exact residual
+ * x - q0 w (a fused multiply-add). With 1/w correctly rounded and q0 within an ulp, the corrected
+ * quotient is the correctly rounded x / w (Markstein's theorem; no underflow here: |x| and w are
+ * Hz-sized). Checked against the division on 2.2e8 random and near-2 mantissa pairs: 0 mismatches;
+ * the images of the benchmark's cases are bit-identical to the division's. */
+static inline vd vdiv_rw(vd x, vd w, vd rw)
 {
-    *b = (off + nu * vload(w->vc + k)) / vload(w->width + k);
+#if W == 8
+    __m512d q0 = _mm512_mul_pd((__m512d)x, (__m512d)rw), e = _mm512_fnmadd_pd(q0, (__m512d)w, (__m512d)x);
+    return (vd)_mm512_fmadd_pd(e, (__m512d)rw, q0);
+#else
+    __m256d q0 = _mm256_mul_pd((__m256d)x, (__m256d)rw), e = _mm256_fnmadd_pd(q0, (__m256d)w, (__m256d)x);
+    return (vd)_mm256_fmadd_pd(e, (__m256d)rw, q0);
+#endif
+}
+
+static inline void profile(const rt_work *w, size_t k, double off, double nu, vd *b, vd *G, vd *R, int *far)
+{
+    *b = vdiv_rw(off + nu * vload(w->vc + k), vload(w->width + k), vload(w->rw + k));
     vd b2 = *b * *b, ab = vabs(*b);
-    *G = vall((vl)(b2 > 750.0)) ? vsplat(0.0) : vexp(-*b * *b);
+    *far = vall((vl)(b2 > RT_FAR_B2));
+    *G = *far ? vsplat(0.0) : vexp(-*b * *b);
     *R = vall((vl)(ab >= 6.0)) ? vblend((vl)(*b > 0.0), vsplat(1.0), vsplat(-1.0)) : verf(*b);
 }
 
 /** One channel for the W columns of the block: spec 8 (optical depth) and 9 (formal solution),
- * streaming along z with the running tau and I in registers, sums in the reference's order. */
+ * with every lane's result the one of the blends of all forms (formal.h), sums in the reference's
+ * sequential order. Two passes along z: the optical-depth increments first (no dependence between
+ * steps, so the out-of-order core overlaps the exp/erf/divisions of neighbouring steps), then the
+ * running tau, exp(-tau) and I (the only chain). A form no lane takes is not computed, and exact
+ * shortcuts skip work (on 64^3 generated views ~60 % of the steps are in the far wings of every
+ * lane, and tau stays bit-unchanged in ~70 %):
+ *  - both ends with exp(-b^2) = 0 (or cut, RT_FAR_B2) and equal erf in every lane: dtau = +-0
+ *    exactly; a step with dtau = +-0 in every lane adds +-0 to I and leaves tau (and exp(-tau))
+ *    as they are: skipped;
+ *  - tau_k+1 == tau_k bit for bit in every lane: exp(-tau_k+1) is exp(-tau_k), already known;
+ *  - |tau_k+1| <= 2^-54 in every lane: exp(-tau_k+1) rounds to 1 (1 -+ x lies within half an ulp
+ *    of 1), what a correctly rounded exp gives. */
+static vd formal(const rt_work *w, const double *S, double ibdy);
+
 static vd channel(const rt_setup *s, const rt_work *w, double nu, double ibdy)
 {
     const double off = nu - s->line->nu0;
+    const int nz = w->nz;
     vd b0, G0, R0, b1, G1, R1;
-    profile(w, 0, off, nu, &b0, &G0, &R0);
-    vd a0 = vload(w->adx), S0 = vload(w->S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
-    for (int k = 1; k < w->nz; k++) {
+    int far0, far1;
+    profile(w, 0, off, nu, &b0, &G0, &R0, &far0);
+    vd a0 = vload(w->adx);
+    for (int k = 1; k < nz; k++) {
         size_t o = (size_t)k * W;
-        profile(w, o, off, nu, &b1, &G1, &R1);
-        vd a1 = vload(w->adx + o), S1 = vload(w->S + o), db = b1 - b0;
-        /* every lane computes every form; the blends keep each lane's (formal.h) */
-        vd small = RT_DTAU_SMALL(a0, a1, b0, db, G0), exact = RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1);
-        vd dt = vblend((vl)(vabs(db) < RT_DTAU_SHIFT_SMALL), small, exact);
-        vd tau1 = tau + dt, e1 = vexp(-tau1), thin;
-        RT_STEP_THIN(vd, dt, S0, S1, e0, e1, thin);
-        vd series = RT_STEP_SERIES(dt, S0, S1, e0), closed = RT_STEP_CLOSED(dt, S0, S1, e0, e1);
-        I += vblend((vl)(dt < RT_THIN_DTAU), thin, vblend((vl)(dt < RT_SERIES_DTAU), series, closed));
-        b0 = b1, G0 = G1, R0 = R1, a0 = a1, S0 = S1, tau = tau1, e0 = e1;
+        profile(w, o, off, nu, &b1, &G1, &R1, &far1);
+        vd a1 = vload(w->adx + o), dt = vsplat(0.0);
+        if (!(far0 && far1 && vall((vl)(R0 == R1)))) {
+            vd db = b1 - b0;
+            vl shift_small = (vl)(vabs(db) < RT_DTAU_SHIFT_SMALL);
+            if (!vany(shift_small)) dt = RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1);
+            else if (vall(shift_small)) dt = RT_DTAU_SMALL(a0, a1, b0, db, G0);
+            else dt = vblend(shift_small, RT_DTAU_SMALL(a0, a1, b0, db, G0), RT_DTAU_EXACT(a0, a1, b0, b1, db, G0, G1, R0, R1));
+        }
+        vstore(w->dt + o - W, dt);
+        b0 = b1, G0 = G1, R0 = R1, a0 = a1, far0 = far1;
+    }
+    return formal(w, w->S, ibdy);
+}
+
+/** Spec 9 on the block's increments w->dt and source function S (nz, W): the running tau,
+ * exp(-tau) and I, with the exact shortcuts described at channel(). */
+static vd formal(const rt_work *w, const double *S, double ibdy)
+{
+    const int nz = w->nz;
+    vd S0 = vload(S), tau = vsplat(0.0), e0 = vsplat(1.0), I = vsplat(0.0);
+    for (int k = 1; k < nz; k++) {
+        size_t o = (size_t)k * W;
+        vd dt = vload(w->dt + o - W);
+        if (vall((vl)(dt == 0.0))) {
+            S0 = vload(S + o);
+            continue;
+        }
+        vd S1 = vload(S + o), tau1 = tau + dt, e1;
+        if (vall((vl)(tau1 == tau))) e1 = e0;
+        else if (vall((vl)(vabs(tau1) <= 0x1p-54))) e1 = vsplat(1.0);
+        else e1 = vexp(-tau1);
+        vl thin_m = (vl)(dt < RT_THIN_DTAU), series_m = (vl)(dt < RT_SERIES_DTAU);
+        vd dI;
+        if (vall(thin_m)) {
+            RT_STEP_THIN(vd, dt, S0, S1, e0, e1, dI);
+        } else if (!vany(series_m)) {
+            dI = RT_STEP_CLOSED(dt, S0, S1, e0, e1);
+        } else {
+            vd thin, series = RT_STEP_SERIES(dt, S0, S1, e0);
+            RT_STEP_THIN(vd, dt, S0, S1, e0, e1, thin);
+            vd rest = vall(series_m) ? series : vblend(series_m, series, RT_STEP_CLOSED(dt, S0, S1, e0, e1));
+            dI = vblend(thin_m, thin, rest);
+        }
+        I += dI;
+        tau = tau1, e0 = e1, S0 = S1;
     }
     return I + ibdy * e0;
+}
+
+/** Dust mode (spec 15), one channel for the block: the arithmetic of column_dust (solver.c) in its
+ * order, kappa rho with rho per point from w->adx, S = B_nu(T) with SLEEF's 1-ulp expm1, the
+ * trapezoid optical depth, then the same formal solution as the line. */
+static vd channel_dust(const rt_setup *s, rt_work *w, double nu, double ibdy)
+{
+    const rt_dust *d = &s->dust;
+    const double kappa = d->kappa0 * pow(nu / d->nu_ref, d->beta), c0 = 2.0 * RT_H / (RT_C * RT_C) * nu * nu * nu,
+                 hnu = RT_H * nu, hdx = 0.5 * s->dx;
+    vd chi0 = kappa * vload(w->adx);
+    vstore(w->Sf, c0 / vexpm1(hnu / (RT_KB * vload(w->T))));
+    for (int k = 1; k < w->nz; k++) {
+        size_t o = (size_t)k * W;
+        vd chi1 = kappa * vload(w->adx + o);
+        vstore(w->Sf + o, c0 / vexpm1(hnu / (RT_KB * vload(w->T + o))));
+        vstore(w->dt + o - W, hdx * (chi0 + chi1));
+        chi0 = chi1;
+    }
+    return formal(w, w->Sf, ibdy);
+}
+
+void rt_fast_exp(const double *x, double *y, size_t n)
+{
+    for (size_t i = 0; i + W <= n; i += W) vstore(y + i, vexp(vload(x + i)));
+    for (size_t i = n / W * W; i < n; i++) y[i] = exp(x[i]);
 }
 
 void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const double *vz, const double *T,
                      const double *n, const double *vt, const double *ibdy, double *I)
 {
-    if (s->mode != RT_MODE_LINE || nz != w->nz || ncols > W) {
+    if (nz != w->nz || ncols > W) {
         columns_reference(s, ncols, nz, vz, T, n, vt, ibdy, I);
+        return;
+    }
+    if (s->mode == RT_MODE_DUST) {
+        const rt_dust *d = &s->dust;
+        transpose_in(w->T, T, 0.0, nz, ncols);
+        transpose_in(w->n, n, 0.0, nz, ncols);
+        for (size_t k = 0; k < (size_t)nz * W; k += W) /* rho, as column_dust forms it */
+            vstore(w->adx + k, d->mu_h2 * RT_AMU * vload(w->n + k) / d->x_co);
+        for (int f = 0; f < s->nfreq; f++) {
+            vd i = channel_dust(s, w, s->freq[f], ibdy[f]);
+            for (int c = 0; c < ncols; c++) I[(size_t)c * s->nfreq + f] = i[c];
+        }
         return;
     }
     transpose_in(w->vz, vz, 0.0, nz, ncols);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/rng.h"
@@ -218,6 +219,8 @@ static int generate_run(const params *ps, const char *params_text)
     int64_t *ids = xmalloc(3 * (size_t)B * sizeof *ids);
     double *dirs = xmalloc((size_t)B * (4 + WIND_NPARAM) * sizeof *dirs), *dxs = dirs + 3 * B, *pars = dxs + B;
 
+    /* where rank 0's time goes (the benchmark's solver / I/O split) */
+    double t_model = 0, t_view = 0, t_solve = 0, t_write = 0, t0;
     progress pr;
     progress_start(&pr, "generate (rank 0's share)", "samples", mcount * V, 4.0 * (double)(3 * g3 + (size_t)F * G * G));
     for (int64_t m = m0; m < m0 + mcount; m++) {
@@ -225,13 +228,16 @@ static int generate_run(const params *ps, const char *params_text)
         rng_seed(&r, seed, (uint64_t)m);
         wind_params wp;
         wind_draw(&rg, &r, &wp);
+        t0 = clock_now();
         wind_fill(&wp, Gs, pitch, t_floor, model, model + gs3, model + 2 * gs3, model + 3 * gs3, model + 4 * gs3);
         s.v_turb = wp.v_turb;
+        t_model += clock_now() - t0;
         for (int64_t v0 = 0; v0 < V; v0 += B) {
             const int64_t nb = V - v0 < B ? V - v0 : B;
             for (int64_t v = v0; v < v0 + nb; v++) {
                 const int64_t b = v - v0; /* the view's place in this block */
                 double R[9];
+                t0 = clock_now();
                 if (faceon) view_identity(R);
                 else {
                     rng rv;
@@ -249,7 +255,10 @@ static int generate_run(const params *ps, const char *params_text)
                     error_clear();
                     error_set("generate: model %lld view %lld: %s (check the parameter ranges)", (long long)m, (long long)v, msg);
                 }
+                t_view += clock_now() - t0;
+                t0 = clock_now();
                 if (!error_pending()) rt_image(&s, G, G, G, dbl, dbl + g3, dbl + 2 * g3, image, threads);
+                t_solve += clock_now() - t0;
                 float *y = out + (size_t)b * F * G * G; /* (1, F, G, G) <- I[x][y][f], stored as |I| as COEmuNet does */
                 for (int f = 0; f < F; f++)
                     for (size_t p = 0; p < (size_t)G * G; p++) y[(size_t)f * G * G + p] = (float)fabs(image[p * F + f]);
@@ -259,6 +268,7 @@ static int generate_run(const params *ps, const char *params_text)
                 memcpy(pars + b * WIND_NPARAM, &wp, sizeof wp);
             }
             int64_t local = (m - m0) * V + v0;
+            t0 = clock_now();
             shard_write(w, local, nb, in, out);
             shard_write_field(w, 0, local, nb, ids);
             shard_write_field(w, 1, local, nb, ids + B);
@@ -266,11 +276,17 @@ static int generate_run(const params *ps, const char *params_text)
             shard_write_field(w, 3, local, nb, dirs);
             shard_write_field(w, 4, local, nb, dxs);
             shard_write_field(w, 5, local, nb, pars);
+            t_write += clock_now() - t0;
             progress_update(&pr, local + nb);
         }
     }
     collective_fail_if(error_pending());
+    t0 = clock_now();
     shard_writer_finish(w);
+    t_write += clock_now() - t0;
+    message0("generate timing (rank 0, %lld samples): models %.3f s, views %.3f s, solver %.3f s (%.1f samples/s), "
+             "writing %.3f s", (long long)(mcount * V), t_model, t_view, t_solve, t_solve > 0 ? mcount * V / t_solve : 0.0,
+             t_write);
     message0("generate: wrote %lld samples (%lld models x %lld views, grid %d, %d channels, dx %.6e m) to %s",
              (long long)(nmodels * V), (long long)nmodels, (long long)V, G, F, dx, output);
     jlog("end", "\"output\": \"%s\"", output);
