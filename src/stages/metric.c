@@ -119,7 +119,7 @@ static int read_meta(const char *cat, const char *name, double **v, int64_t *nsn
     h5_quiet();
     hid_t f = H5Fopen(cat, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return h5_input_error(cat, "cannot open the catalogue");
-    char path[128];
+    char path[2100];
     snprintf(path, sizeof path, "meta/%s", name);
     if (H5Lexists(f, "meta", H5P_DEFAULT) <= 0 || H5Lexists(f, path, H5P_DEFAULT) <= 0 || H5Lexists(f, "images", H5P_DEFAULT) <= 0) {
         H5Fclose(f);
@@ -246,7 +246,7 @@ static int metric_run(const params *ps, const char *params_text)
     collective_fail_if(log_rank() == 0 && lock < 0);
 
     /* the feature set, the metadata and the training images */
-    char set[256] = "", dset[300];
+    char set[320] = "", dset[340];
     collective_fail_if(pick_set(feat, params_string(ps, S_, "feature_set"), set, sizeof set) != 0);
     snprintf(dset, sizeof dset, "/features/%s", set);
     char mnames[32][64], pk[32][64];
