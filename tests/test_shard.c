@@ -81,6 +81,7 @@ static void test_round_trip_and_move(void **state)
     MPI_Barrier(MPI_COMM_WORLD);
     write_dataset(master);
     check_dataset(master);
+    MPI_Barrier(MPI_COMM_WORLD); /* every rank has read the files before rank 0 moves them */
     if (log_rank() == 0) {
         snprintf(cmd, sizeof cmd, "test -z \"$(find %s -name '*.partial')\"", dir);
         assert_int_equal(system(cmd), 0);
