@@ -8,7 +8,7 @@
  *
  * The weights: $SYNOBS_WEIGHTS_DIR (default SYNOBS_SOURCE_DIR/weights)/mobilenet_v2_nsfwjs.h5;
  * absent, the test prints why and exits 77 (skipped). The reference file: $SYNOBS_ANALOGUES_REF,
- * default /work/shared/reference/analogues/analogues_reference.h5.
+ * default SYNOBS_SOURCE_DIR/../shared/reference/analogues/analogues_reference.h5.
  *
  * TEMPORARY: until io/keras_h5.c lands (another worker), the file is read here by a minimal reader
  * of the weights-only layout (root `layer_names`, each layer's `weight_names`, fixed-length
@@ -131,7 +131,7 @@ static int mode(int argc, char **argv)
     const char *dir = getenv("SYNOBS_WEIGHTS_DIR");
     snprintf(weights_path, sizeof weights_path, "%s/mobilenet_v2_nsfwjs.h5", dir ? dir : SYNOBS_SOURCE_DIR "/weights");
     const char *ref = getenv("SYNOBS_ANALOGUES_REF");
-    snprintf(ref_path, sizeof ref_path, "%s", ref ? ref : "/work/shared/reference/analogues/analogues_reference.h5");
+    snprintf(ref_path, sizeof ref_path, "%s", ref ? ref : SYNOBS_SOURCE_DIR "/../shared/reference/analogues/analogues_reference.h5");
     if (access(weights_path, R_OK)) {
         printf("SKIP test_mobilenet_v2: no weights file %s (spec analogues.md 9.1 says how to make it)\n", weights_path);
         return 77;
