@@ -35,8 +35,8 @@ pomme = None
 if pomme_src != "none":
     try:
         # astroquery (not in Debian) replaced by a LAMDA reader giving the same columns, ipywidgets by a
-        # stub: as /work/shared/tools/pomme_time.py does
-        sys.path.insert(0, "/work/shared/tools")
+        # stub: as ../shared/tools/pomme_time.py does
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tools"))
         aq, aql = types.ModuleType("astroquery"), types.ModuleType("astroquery.lamda")
         ipw = types.ModuleType("ipywidgets")
         ipw.interact = lambda *a, **k: None
