@@ -9,10 +9,7 @@
  * The weights: $SYNOBS_WEIGHTS_DIR (default SYNOBS_SOURCE_DIR/weights)/mobilenet_v2_nsfwjs.h5;
  * absent, the test prints why and exits 77 (skipped). The reference file: $SYNOBS_ANALOGUES_REF,
  * default SYNOBS_SOURCE_DIR/../shared/reference/analogues/analogues_reference.h5.
- *
- * TEMPORARY: until io/keras_h5.c lands (another worker), the file is read here by a minimal reader
- * of the weights-only layout (root `layer_names`, each layer's `weight_names`, fixed-length
- * strings); replace read_weights() by kh5_read() then.
+ * The file is read by the project's loader (io/keras_h5.c), as `synobs features` reads it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,73 +28,6 @@ static const char *const images[4] = {"rand_u01_seed0", "binary_spiral", "ramp_x
 static const char *const taps[7] = {"block_5_add", "block_9_add", "block_10_depthwise_relu", "block_10_project_BN",
                                     "block_12_add", "block_16_project_BN", "out_relu"};
 static const double ATOL = 2e-3, RTOL = 2e-3;
-
-/* ---- the temporary reader (see the file comment) ---- */
-
-/* A fixed-length string array attribute: count strings of size *len into a new buffer. */
-static char *read_strings(hid_t loc, const char *name, int *count, size_t *len)
-{
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = H5Aget_type(a), s = H5Aget_space(a);
-    *count = (int)H5Sget_simple_extent_npoints(s);
-    *len = H5Tget_size(t);
-    char *buf = xcalloc((size_t)*count * *len + 1, 1);
-    H5_CHECK(H5Aread(a, t, buf));
-    H5Sclose(s);
-    H5Tclose(t);
-    H5Aclose(a);
-    return buf;
-}
-
-static void read_weights(const char *path, kh5_weights *w)
-{
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
-    int nl;
-    size_t ll;
-    char *ln = read_strings(f, "layer_names", &nl, &ll);
-    w->layers = xcalloc((size_t)nl, sizeof *w->layers);
-    w->nlayers = 0;
-    for (int i = 0; i < nl; i++) {
-        char lname[161] = "";
-        memcpy(lname, ln + (size_t)i * ll, ll < 160 ? ll : 160);
-        hid_t g = H5Gopen2(f, lname, H5P_DEFAULT);
-        int nt;
-        size_t tl;
-        char *wn = read_strings(g, "weight_names", &nt, &tl);
-        if (nt > 0 && tl > 0) {
-            kh5_layer *L = &w->layers[w->nlayers++];
-            snprintf(L->name, sizeof L->name, "%s", lname);
-            L->ntensors = nt;
-            L->t = xcalloc((size_t)nt, sizeof *L->t);
-            for (int k = 0; k < nt; k++) {
-                kh5_tensor *T = &L->t[k];
-                memcpy(T->name, wn + (size_t)k * tl, tl < 159 ? tl : 159);
-                hid_t d = H5Dopen2(g, T->name, H5P_DEFAULT), s = H5Dget_space(d);
-                hsize_t dims[4] = {0};
-                T->ndim = H5Sget_simple_extent_dims(s, dims, NULL);
-                size_t n = 1;
-                for (int a = 0; a < T->ndim; a++) T->shape[a] = (int64_t)dims[a], n *= dims[a];
-                T->data = xmalloc(n * sizeof(float));
-                H5_CHECK(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data));
-                H5Sclose(s);
-                H5Dclose(d);
-            }
-        }
-        free(wn);
-        H5Gclose(g);
-    }
-    free(ln);
-    H5Fclose(f);
-}
-
-static void free_weights(kh5_weights *w)
-{
-    for (int i = 0; i < w->nlayers; i++) {
-        for (int k = 0; k < w->layers[i].ntensors; k++) free(w->layers[i].t[k].data);
-        free(w->layers[i].t);
-    }
-    free(w->layers);
-}
 
 /* ---- the reference ---- */
 
@@ -147,7 +77,7 @@ static void test_against_reference(void **state)
 {
     (void)state;
     kh5_weights w = {0};
-    read_weights(weights_path, &w);
+    if (kh5_read(weights_path, &w) != 0) fail_msg("%s", error_message());
     hid_t f = H5Fopen(ref_path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t npix = 224 * 224 * 3;
@@ -204,7 +134,7 @@ static void test_against_reference(void **state)
     }
     H5Fclose(f);
     free(x);
-    free_weights(&w);
+    kh5_free(&w);
     assert_true(all_true(ok));
 }
 
@@ -212,7 +142,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     kh5_weights w = {0};
-    read_weights(weights_path, &w);
+    if (kh5_read(weights_path, &w) != 0) fail_msg("%s", error_message());
     error_clear();
     assert_null(cnn2d_mobilenet_v2(&w, 224, 224, "block_99_add", CNN2D_BACKEND_REF));
     printf("  unknown tap: %s\n", error_message());
@@ -237,7 +167,7 @@ static void test_refusals(void **state)
     cnn2d_model *m = cnn2d_mobilenet_v2(&w, 224, 224, "block_16_project_BN", CNN2D_BACKEND_REF);
     assert_non_null(m);
     cnn2d_free(m);
-    free_weights(&w);
+    kh5_free(&w);
 }
 
 static const struct CMUnitTest group[] = {cmocka_unit_test(test_refusals), cmocka_unit_test(test_against_reference)};
