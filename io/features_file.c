@@ -155,3 +155,40 @@ int featfile_read_rows(const char *path, const char *dset, int64_t first, int64_
     H5Sclose(s), H5Dclose(d), H5Fclose(f);
     return 0;
 }
+
+int featfile_list(const char *path, int with_observation, featfile_set *sets, int max, int *n)
+{
+    *n = 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return h5_input_error(path, "cannot open the features file");
+    if (H5Lexists(f, "features", H5P_DEFAULT) <= 0) {
+        H5Fclose(f);
+        return error_set("%s: no /features group: not a features file", path);
+    }
+    int obs = H5Lexists(f, "observation", H5P_DEFAULT) > 0;
+    hid_t g = H5Gopen2(f, "features", H5P_DEFAULT);
+    H5G_info_t gi, ti, mi;
+    H5Gget_info(g, &gi);
+    for (hsize_t a = 0; a < gi.nlinks; a++) {
+        char model[64], tap[96], mode[32];
+        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, a, model, sizeof model, H5P_DEFAULT);
+        hid_t gm = H5Gopen2(g, model, H5P_DEFAULT);
+        H5Gget_info(gm, &ti);
+        for (hsize_t b = 0; b < ti.nlinks; b++) {
+            H5Lget_name_by_idx(gm, ".", H5_INDEX_NAME, H5_ITER_INC, b, tap, sizeof tap, H5P_DEFAULT);
+            hid_t gt = H5Gopen2(gm, tap, H5P_DEFAULT);
+            H5Gget_info(gt, &mi);
+            for (hsize_t c = 0; c < mi.nlinks && *n < max; c++) {
+                H5Lget_name_by_idx(gt, ".", H5_INDEX_NAME, H5_ITER_INC, c, mode, sizeof mode, H5P_DEFAULT);
+                char twin[340];
+                snprintf(twin, sizeof twin, "observation/%s/%s/%s", model, tap, mode);
+                if (with_observation && (!obs || H5Lexists(f, twin, H5P_DEFAULT) <= 0)) continue;
+                snprintf(sets[(*n)++], sizeof(featfile_set), "%s/%s/%s", model, tap, mode);
+            }
+            H5Gclose(gt);
+        }
+        H5Gclose(gm);
+    }
+    H5Gclose(g), H5Fclose(f);
+    return 0;
+}

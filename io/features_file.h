@@ -34,6 +34,16 @@ typedef struct {
 /** Collective: write (or add to) the features file. 0, or -1 with the error set on every rank. */
 int featfile_write(const char *path, const featfile_write_args *a);
 
+/** A feature set's name: "<model>/<tap>/<mode>". */
+typedef char featfile_set[320];
+
+/**
+ * @brief The feature sets /features/<model>/<tap>/<mode> of a features file, in name order (at most
+ * max); with `with_observation`, only those that have their /observation twin. 0, or -1 with the error
+ * naming the file (not HDF5, or no /features group).
+ */
+int featfile_list(const char *path, int with_observation, featfile_set *sets, int max, int *n);
+
 /** Read rows [first, first + n) of `dset` (any rank, serial). -1 with the error naming file and dataset. */
 int featfile_read_rows(const char *path, const char *dset, int64_t first, int64_t n, int *C, int64_t *n_total, float **rows);
 

@@ -55,7 +55,7 @@ static const param_decl match_params[] = {
 static const char *const match_sections[] = {"match", NULL};
 
 typedef struct {
-    char file[4096], path[256]; /* features file, "model/tap/mode" */
+    char file[4096], path[320]; /* features file, "model/tap/mode" */
     int embed;                  /* 1: ranked in the trained triplet-MLP embedding ([match] embedding) */
 } feat_set;
 
@@ -78,41 +78,16 @@ static int list_tokens(const char *text, char out[][64], int max)
     return n;
 }
 
-/* Every /features/<model>/<tap>/<mode> of a file that also has its /observation twin. */
+/* Every feature set of a file that also has its /observation twin, appended to sets. */
 static int find_sets(const char *file, feat_set *sets, int *n)
 {
-    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return h5_input_error(file, "cannot open the features file");
-    hid_t g = H5Lexists(f, "features", H5P_DEFAULT) > 0 ? H5Gopen2(f, "features", H5P_DEFAULT) : -1;
-    if (g < 0) {
-        H5Fclose(f);
-        return error_set("%s: no /features group: not a features file", file);
+    static featfile_set found[MAX_SETS];
+    int k;
+    if (featfile_list(file, 1, found, MAX_SETS - *n, &k) != 0) return -1;
+    for (int i = 0; i < k; i++, (*n)++) {
+        snprintf(sets[*n].file, sizeof sets[*n].file, "%.4095s", file);
+        snprintf(sets[*n].path, sizeof sets[*n].path, "%.319s", found[i]);
     }
-    H5G_info_t gi, ti, mi;
-    H5Gget_info(g, &gi);
-    for (hsize_t a = 0; a < gi.nlinks; a++) {
-        char model[64], tap[96], mode[32];
-        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, a, model, sizeof model, H5P_DEFAULT);
-        hid_t gm = H5Gopen2(g, model, H5P_DEFAULT);
-        H5Gget_info(gm, &ti);
-        for (hsize_t b = 0; b < ti.nlinks; b++) {
-            H5Lget_name_by_idx(gm, ".", H5_INDEX_NAME, H5_ITER_INC, b, tap, sizeof tap, H5P_DEFAULT);
-            hid_t gt = H5Gopen2(gm, tap, H5P_DEFAULT);
-            H5Gget_info(gt, &mi);
-            for (hsize_t c = 0; c < mi.nlinks && *n < MAX_SETS; c++) {
-                H5Lget_name_by_idx(gt, ".", H5_INDEX_NAME, H5_ITER_INC, c, mode, sizeof mode, H5P_DEFAULT);
-                char obs[300];
-                snprintf(obs, sizeof obs, "observation/%s/%s/%s", model, tap, mode);
-                if (H5Lexists(f, "observation", H5P_DEFAULT) <= 0 || H5Lexists(f, obs, H5P_DEFAULT) <= 0) continue;
-                snprintf(sets[*n].file, sizeof sets[*n].file, "%s", file);
-                snprintf(sets[*n].path, sizeof sets[*n].path, "%s/%s/%s", model, tap, mode);
-                (*n)++;
-            }
-            H5Gclose(gt);
-        }
-        H5Gclose(gm);
-    }
-    H5Gclose(g), H5Fclose(f);
     return 0;
 }
 

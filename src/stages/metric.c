@@ -75,39 +75,14 @@ static int tokens(const char *text, char out[][64], int max)
 static int pick_set(const char *file, const char *want, char *path, size_t n)
 {
     h5_quiet();
-    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return h5_input_error(file, "cannot open the features file");
-    int found = 0;
-    if (H5Lexists(f, "features", H5P_DEFAULT) <= 0) {
-        H5Fclose(f);
-        return error_set("%s: no /features group: not a features file", file);
-    }
-    hid_t g = H5Gopen2(f, "features", H5P_DEFAULT);
-    H5G_info_t gi, ti, mi;
-    H5Gget_info(g, &gi);
-    for (hsize_t a = 0; a < gi.nlinks; a++) {
-        char model[64], tap[96], mode[32];
-        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, a, model, sizeof model, H5P_DEFAULT);
-        hid_t gm = H5Gopen2(g, model, H5P_DEFAULT);
-        H5Gget_info(gm, &ti);
-        for (hsize_t b = 0; b < ti.nlinks; b++) {
-            H5Lget_name_by_idx(gm, ".", H5_INDEX_NAME, H5_ITER_INC, b, tap, sizeof tap, H5P_DEFAULT);
-            hid_t gt = H5Gopen2(gm, tap, H5P_DEFAULT);
-            H5Gget_info(gt, &mi);
-            for (hsize_t c = 0; c < mi.nlinks; c++) {
-                H5Lget_name_by_idx(gt, ".", H5_INDEX_NAME, H5_ITER_INC, c, mode, sizeof mode, H5P_DEFAULT);
-                char p[320];
-                snprintf(p, sizeof p, "%s/%s/%s", model, tap, mode);
-                if (want[0] ? strcmp(p, want) == 0 : 1) {
-                    if (found == 0) snprintf(path, n, "%s", p);
-                    found++;
-                }
-            }
-            H5Gclose(gt);
+    static featfile_set sets[256];
+    int nsets, found = 0;
+    if (featfile_list(file, 0, sets, 256, &nsets) != 0) return -1;
+    for (int i = 0; i < nsets; i++)
+        if (want[0] ? strcmp(sets[i], want) == 0 : 1) {
+            if (found == 0) snprintf(path, n, "%.319s", sets[i]);
+            found++;
         }
-        H5Gclose(gm);
-    }
-    H5Gclose(g), H5Fclose(f);
     if (found == 0) return error_set("%s: no feature set %s", file, want[0] ? want : "at all");
     if (found > 1) return error_set("%s: %d feature sets: name one with [metric] feature_set", file, found);
     return 0;
