@@ -9,6 +9,7 @@
 #include "catalogue/binary.h"
 #include "catalogue/cone.h"
 #include "catalogue/render.h"
+#include "catalogue/render_packet.h"
 #include "core/check.h"
 #include "mpi_test.h"
 #include "rt/constants.h"
@@ -309,6 +310,47 @@ static void test_convergence(void **st)
     binary_free(&p);
 }
 
+/* The packets of rays (render_packet.c) against one ray at a time, on the same steps: B1 and B2
+ * views with the quadtree near the stars, the ring and the streamers, at 1 and 2 x 2 rays per
+ * pixel. The two differ only by the vector exp, log, atan2 and expm1 (1 ulp each). */
+static void test_packets(void **st)
+{
+    (void)st;
+    if (render_packet_width() == 0) {
+        print_message("# packets: no vector unit here, render_view takes one ray at a time (nothing to compare)\n");
+        return;
+    }
+    const char *names[2] = {"B1", "B2"};
+    for (int m = 0; m < 2; m++) {
+        binary_params p = {0};
+        preset(&p, names[m], 5 + m);
+        binary_state s;
+        binary_state_at(&p, 0.8 * p.t_end, &s);
+        cone_view v[8];
+        cone_views(s.r[0], s.r[1], 143 * BIN_AU, 8, v);
+        for (int ss = 1; ss <= 2; ss++) {
+            render_setup rs = dust_setup(36, 15.0);
+            rs.supersample = ss;
+            for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
+            size_t n = 36 * 36;
+            double *a = xmalloc(2 * n * sizeof *a), *b = a + n, worst = 0, peak = 0;
+            render_view(&rs, &p, &s, &v[3 * m + ss], a);
+            rs.scalar_rays = 1;
+            render_view(&rs, &p, &s, &v[3 * m + ss], b);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(b[i] >= 0 && isfinite(a[i]));
+                if (b[i] > 0) worst = fmax(worst, fabs(a[i] - b[i]) / b[i]);
+                peak = fmax(peak, b[i]);
+            }
+            print_message("# packets of %d rays vs one at a time (%s, %d x %d rays per pixel, peak %.3e Jy): worst %.1e of a pixel\n",
+                          render_packet_width(), names[m], ss, ss, peak, worst);
+            assert_true(peak > 0 && worst <= 1e-12);
+            free(a);
+        }
+        binary_free(&p);
+    }
+}
+
 /* The line: the CO 2-1 cube of a B1 view converges in the step and agrees with the reference path
  * (to 1e-3 of its peak), and its moment-1 map is blanked where moment 0 is below the mask. */
 static void test_line_convergence(void **st)
@@ -364,7 +406,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest group[] = {
         cmocka_unit_test(test_cone_geometry), cmocka_unit_test(test_mass_budget), cmocka_unit_test(test_kepler),
         cmocka_unit_test(test_mgas100),       cmocka_unit_test(test_faceon_disk_flux), cmocka_unit_test(test_convergence),
-        cmocka_unit_test(test_line_convergence),
+        cmocka_unit_test(test_line_convergence), cmocka_unit_test(test_packets),
     };
     int fails = cmocka_run_group_tests(group, NULL, NULL);
     MPI_Finalize();

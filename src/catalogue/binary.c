@@ -372,6 +372,7 @@ void binary_state_at(const binary_params *p, double t, binary_state *s)
     s->rho_env0 = s->mdot_env / (4.0 * BIN_PI * sqrt(2.0 * BIN_G * mtot));
     double th = p->cav_theta0 + p->cav_rate * t;
     s->cav_cos = cos(th < p->cav_max ? th : p->cav_max);
+    s->cav_wall = sin(acos(fmin(s->cav_cos, 1.0))) * 0.0175 + 1e-12;
     /* ring: mass M_ring = 2 pi rho_p sqrt(2 pi) h [w^2 e^{-R0^2/2w^2} + R0 w sqrt(pi/2) (1 + erf(R0/(w sqrt 2)))] */
     s->ring_r = p->ring_radius * p->a, s->ring_w = p->ring_width * p->a, s->ring_h = 0.5 * s->ring_w;
     double R0 = s->ring_r, w = s->ring_w;
@@ -383,17 +384,30 @@ void binary_state_at(const binary_params *p, double t, binary_state *s)
 
 double binary_temperature(const binary_params *p, const binary_state *s, const double x[3])
 {
-    double sum = 0.0, t4 = p->t100 * p->t100 * p->t100 * p->t100, r100 = 100.0 * BIN_AU;
+    /* sum_i a_i / r_i^2 over one division: a_0 r_1^2 + a_1 r_0^2 over r_0^2 r_1^2 */
+    double t4 = p->t100 * p->t100 * p->t100 * p->t100, r100 = 100.0 * BIN_AU, a[2], r2[2];
     for (int i = 0; i < 2; i++) {
-        double d[3] = {x[0] - s->r[i][0], x[1] - s->r[i][1], x[2] - s->r[i][2]}, r2 = dot(d, d);
-        if (r2 < 1e-6 * BIN_AU * BIN_AU) r2 = 1e-6 * BIN_AU * BIN_AU;
-        sum += t4 * (s->lum[i] / BIN_LSUN) * (r100 * r100 / r2);
+        double d[3] = {x[0] - s->r[i][0], x[1] - s->r[i][1], x[2] - s->r[i][2]};
+        r2[i] = fmax(dot(d, d), 1e-6 * BIN_AU * BIN_AU);
+        a[i] = t4 * (s->lum[i] / BIN_LSUN) * (r100 * r100);
     }
-    double T = sqrt(sqrt(sum));
+    double T = sqrt(sqrt((a[0] * r2[1] + a[1] * r2[0]) / (r2[0] * r2[1])));
     return T > p->t_floor ? T : p->t_floor;
 }
 
-/* Disk i: density at x, and (if v) its velocity. */
+/* 1 / (1 + e^x): the smoothed steps of the cavity walls and of the dust's sublimation. One
+ * exponential, and a division only within 25 of the step (beyond, y - y^2 with y = e^-|x| is the
+ * same to 2e-22); 0 and 1 beyond 40. render_packet.c has its lanes' twin. */
+static double logistic_down(double x)
+{
+    if (x > 40.0) return 0.0;
+    if (x < -40.0) return 1.0;
+    double y = exp(-fabs(x)), q = fabs(x) > 25.0 ? y - y * y : y / (1.0 + y);
+    return x > 0 ? q : 1.0 - q;
+}
+
+/* Disk i: density at x, and (if v) its velocity. (R/100 AU)^(1/4) as two square roots and one
+ * exponential for both factors: the rays of an image call this ~10^8 times. */
 static double disk_density(const binary_params *p, const binary_state *s, int i, const double *x, double *v)
 {
     if (s->rd[i] <= 0) return 0.0;
@@ -402,8 +416,10 @@ static double disk_density(const binary_params *p, const binary_state *s, int i,
     double R = sqrt(dot(Rv, Rv));
     if (R > 3.0 * s->rd[i]) return 0.0; /* exp(-81) */
     if (R < 1e-4 * BIN_AU) R = 1e-4 * BIN_AU;
-    double H = p->h100 * R * pow(R / (100.0 * BIN_AU), 0.25), u = R / s->rd[i];
-    double rho = s->sigma0[i] / u * exp(-u * u * u * u) / (sqrt(2.0 * BIN_PI) * H) * exp(-0.5 * z * z / (H * H));
+    double H = p->h100 * R * sqrt(sqrt(R * (1.0 / (100.0 * BIN_AU)))), u = R * (1.0 / s->rd[i]), u2 = u * u;
+    double iuh = 1.0 / (u * H), zh = z * u * iuh, e = u2 * u2 + 0.5 * zh * zh;
+    if (e > 745.0) return 0.0; /* below the smallest double */
+    double rho = s->sigma0[i] * exp(-e) * iuh * (1.0 / sqrt(2.0 * BIN_PI));
     if (v) {
         double phi[3], vk = sqrt(BIN_G * s->m[i] / R);
         cross(s->J[i], Rv, phi);
@@ -415,12 +431,12 @@ static double disk_density(const binary_params *p, const binary_state *s, int i,
 static double envelope_density(const binary_params *p, const binary_state *s, const double *x, double *v)
 {
     double r = sqrt(dot(x, x));
-    if (r > p->r_out) return 0.0;
+    if (r > BIN_R_EDGE(p)) return 0.0;
     if (r < 1e-3 * BIN_AU) r = 1e-3 * BIN_AU;
-    double rho = s->rho_env0 * pow(r, -1.5), c = dot(x, p->n_orb) / r;
+    double sr = sqrt(r), ir3 = 1.0 / (r * sr), rho = s->rho_env0 * ir3, c = dot(x, p->n_orb) * (sr * ir3);
     /* the cavity wall, smoothed over ~1 degree: inside (|cos| above the cavity's) f_cav */
-    double xw = (fabs(c) - s->cav_cos) / (sin(acos(fmin(s->cav_cos, 1.0))) * 0.0175 + 1e-12);
-    rho *= p->f_cav + (1.0 - p->f_cav) / (1.0 + exp(fmax(-50.0, fmin(50.0, xw))));
+    double xw = (fabs(c) - s->cav_cos) * (1.0 / s->cav_wall);
+    rho *= p->f_cav + (1.0 - p->f_cav) * logistic_down(xw);
     if (v) {
         double mt = s->m[0] + s->m[1], vr = -sqrt(2.0 * BIN_G * mt / r), phi[3];
         cross(p->n_orb, x, phi);
@@ -434,17 +450,21 @@ static double envelope_density(const binary_params *p, const binary_state *s, co
 /* Ring and streamers share the orbital-plane coordinates; returns the larger and says which. */
 static double ring_density(const binary_params *p, const binary_state *s, const double *x, double *v, int *which)
 {
-    double X = dot(x, p->p_orb), Y = dot(x, s->q_orb), Z = dot(x, p->n_orb), R = hypot(X, Y);
-    double hz = exp(-0.5 * Z * Z / (s->ring_h * s->ring_h));
-    double dr = (R - s->ring_r) / s->ring_w;
-    double ring = s->ring_rho * exp(-0.5 * dr * dr) * hz, str = 0.0;
-    if (p->streamer_density > 0 && hz > 1e-30) {
+    double X = dot(x, p->p_orb), Y = dot(x, s->q_orb), Z = dot(x, p->n_orb), R = sqrt(X * X + Y * Y);
+    double zh = Z * (1.0 / s->ring_h), dr = (R - s->ring_r) * (1.0 / s->ring_w), ez = 0.5 * zh * zh, er = ez + 0.5 * dr * dr;
+    /* the Gaussians are cut where they fall below 1e-16 of their peak (as the disks are at 3 Rd):
+     * most of a ray's samples then skip them */
+    double hz = ez < BIN_RING_CUT ? exp(-ez) : 0.0;
+    double ring = er < BIN_RING_CUT ? s->ring_rho * exp(-er) : 0.0, str = 0.0;
+    if (p->streamer_density > 0 && ez < BIN_RING_CUT) {
         double phi = atan2(Y, X), tp = tan(p->streamer_pitch), sw = 0.5 * s->ring_w;
         for (int i = 0; i < 2; i++) {
             double Xi = dot(s->r[i], p->p_orb), Yi = dot(s->r[i], s->q_orb), Ri = hypot(Xi, Yi);
             if (Ri < 1e-3 * BIN_AU || R < Ri || R > s->ring_r) continue;
-            double phis = atan2(Yi, Xi) - log(R / Ri) / tp, dphi = remainder(phi - phis, 2.0 * BIN_PI);
-            double dperp = R * dphi * sin(p->streamer_pitch) / sw;
+            double phis = atan2(Yi, Xi) - log(R * (1.0 / Ri)) * (1.0 / tp), a = phi - phis;
+            /* a reduced to [-pi, pi] (the nearest-even rounding that render_packet.c's lanes also use) */
+            double dphi = a - 2.0 * BIN_PI * nearbyint(a * (1.0 / (2.0 * BIN_PI)));
+            double dperp = R * dphi * (sin(p->streamer_pitch) / sw);
             double d = p->streamer_density * s->ring_rho * exp(-0.5 * dperp * dperp) * hz;
             if (d > str) str = d;
         }
@@ -459,15 +479,16 @@ static double ring_density(const binary_params *p, const binary_state *s, const 
     return ring + str;
 }
 
-void binary_eval(const binary_params *p, const binary_state *s, const double x[3], binary_point *out)
+/* The fields at x; velocities only where asked (the dust continuum needs none). */
+static void eval_fields(const binary_params *p, const binary_state *s, const double x[3], binary_point *out, int with_v)
 {
     double vd[3][3] = {{0}}, rho[4];
     int which = 4;
-    rho[0] = disk_density(p, s, 0, x, vd[0]);
-    rho[1] = disk_density(p, s, 1, x, vd[1]);
-    rho[2] = envelope_density(p, s, x, vd[2]);
+    rho[0] = disk_density(p, s, 0, x, with_v ? vd[0] : NULL);
+    rho[1] = disk_density(p, s, 1, x, with_v ? vd[1] : NULL);
+    rho[2] = envelope_density(p, s, x, with_v ? vd[2] : NULL);
     double vr[3] = {0, 0, 0};
-    rho[3] = sqrt(dot(x, x)) <= p->r_out ? ring_density(p, s, x, vr, &which) : 0.0;
+    rho[3] = dot(x, x) <= BIN_R_EDGE(p) * BIN_R_EDGE(p) ? ring_density(p, s, x, with_v ? vr : NULL, &which) : 0.0;
     int best = 0;
     for (int c = 1; c < 4; c++)
         if (rho[c] > rho[best]) best = c;
@@ -475,12 +496,22 @@ void binary_eval(const binary_params *p, const binary_state *s, const double x[3
     out->T = binary_temperature(p, s, x);
     /* dust sublimates over ~50 K about T_sub (a step would make every ray's optical depth
      * converge only to first order in the step) */
-    double xs = (out->T - p->t_sub) / 50.0;
-    out->rho_dust_free = xs > 40 ? 0.0 : out->rho / (1.0 + exp(xs));
+    out->rho_dust_free = out->rho * logistic_down((out->T - p->t_sub) * (1.0 / 50.0));
     out->component = out->rho > 0 ? (best < 3 ? best + 1 : which) : 0;
     /* the mass-weighted velocity of the components (a smooth field where they overlap) */
     for (int k = 0; k < 3; k++)
-        out->v[k] = out->rho > 0 ? (rho[0] * vd[0][k] + rho[1] * vd[1][k] + rho[2] * vd[2][k] + rho[3] * vr[k]) / out->rho : 0.0;
+        out->v[k] = with_v && out->rho > 0 ? (rho[0] * vd[0][k] + rho[1] * vd[1][k] + rho[2] * vd[2][k] + rho[3] * vr[k]) / out->rho
+                                           : 0.0;
+}
+
+void binary_eval(const binary_params *p, const binary_state *s, const double x[3], binary_point *out)
+{
+    eval_fields(p, s, x, out, 1);
+}
+
+void binary_eval_density(const binary_params *p, const binary_state *s, const double x[3], binary_point *out)
+{
+    eval_fields(p, s, x, out, 0);
 }
 
 /* ---- gas mass about a star ----------------------------------------------------------------- */

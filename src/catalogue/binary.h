@@ -24,6 +24,14 @@
 #define BIN_G 6.67430e-11        /**< [m^3 kg^-1 s^-2] */
 #define BIN_PI 3.14159265358979323846
 
+/** The model's outer radius with its surface: a ray starts and ends on the sphere r = r_out, where
+ * rounding puts its end points an ulp or two either side; 1e-12 of r_out keeps them inside in
+ * the scalar and the vector paths alike (the envelope is cut there). */
+#define BIN_R_EDGE(p) ((p)->r_out * (1.0 + 1e-12))
+
+/** The ring's and the streamers' Gaussians are zero beyond e^-36.8 = 1e-16 of their peak. */
+#define BIN_RING_CUT 36.8
+
 /** Everything that defines one system; SI. Filled by binary_preset / binary_draw, then binary_init. */
 typedef struct {
     char name[32];
@@ -64,6 +72,7 @@ typedef struct {
     double sigma0[2];            /**< disk surface-density scale (binary.c) */
     double mdot_env, rho_env0;   /**< envelope infall rate, rho_env = rho_env0 r^-1.5 */
     double cav_cos;              /**< cos of the cavity half-angle */
+    double cav_wall;             /**< the cavity wall's width in cos (about 1 degree) */
     double ring_r, ring_w, ring_h, ring_rho; /**< ring radius, width, half-thickness, peak density */
     double spin_angle;           /**< azimuth of the separation vector in the orbital plane (streamer frame) */
     double q_orb[3];             /**< n_orb x p_orb */
@@ -109,6 +118,8 @@ void binary_free(binary_params *p);
 void binary_state_at(const binary_params *p, double t, binary_state *s);
 /** Density, temperature and velocity at x [m] (barycentric). */
 void binary_eval(const binary_params *p, const binary_state *s, const double x[3], binary_point *out);
+/** The same without the velocity (out->v is zero): what the dust continuum needs. */
+void binary_eval_density(const binary_params *p, const binary_state *s, const double x[3], binary_point *out);
 /** Temperature alone (the heating of both stars, floored). */
 double binary_temperature(const binary_params *p, const binary_state *s, const double x[3]);
 

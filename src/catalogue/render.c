@@ -5,27 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue/render_packet.h"
 #include "core/check.h"
 #include "rt/constants.h"
 #include "rt/formal.h"
 #include "rt/solver.h"
 
-/* Steps are this fraction of the distance to the nearest star or the barycentre (the r^-1/2
- * temperature and r^-3/2 envelope change by ~4 % per step), and a tenth of the local
- * Gaussian thickness of a disk, the ring or a streamer near their midplanes. */
-#define STEP_FRACTION 0.05
-#define STEP_THICKNESS 0.1
-#define STEP_MIN (1e-5 * BIN_AU)
-#define LINE_STEP_FACTOR 0.25
 /* A quadtree cell is split while a star's image lies within this many cell sizes of its centre
  * (fewer at deeper levels, whose share of the cusp falls as the cell size^1/2), and its leaves are
  * integrated by 2 x 2 Gauss-Legendre points: the disk's emission near a star falls as R^-3/2, and
  * a face-on disk's flux integral is then met to 3e-6 (the midpoint rule with 1.5 cells: 1e-2). */
 #define REFINE_MARGIN 3.0
 
+/* A thread's scratch: the samples of one ray, and the rays of an image row that packets solve
+ * (dust_row_packets). */
+typedef enum { PASS_SOLVE, PASS_COLLECT, PASS_REPLAY } ray_pass;
 typedef struct {
     double *s, *S, *alpha, *vn, *width, *dtau; /* per sample along the ray */
     int cap;
+    ray_pass pass;
+    double (*P)[3], *I; /* the row's rays: image-plane points, then their intensities */
+    int nray, ray_cap, next;
 } ray_buf;
 
 static void buf_grow(ray_buf *b, int n)
@@ -47,7 +47,7 @@ static double dot(const double *a, const double *b) { return a[0] * b[0] + a[1] 
 /* The step at x: see STEP_FRACTION and STEP_THICKNESS. */
 static double step_at(const binary_params *p, const binary_state *s, const double *x, double scale, int line)
 {
-    double h = STEP_FRACTION * sqrt(dot(x, x));
+    double r = sqrt(dot(x, x)), h = STEP_FRACTION * r;
     for (int i = 0; i < 2; i++) {
         double d[3] = {x[0] - s->r[i][0], x[1] - s->r[i][1], x[2] - s->r[i][2]}, di = sqrt(dot(d, d));
         if (STEP_FRACTION * di < h) h = STEP_FRACTION * di;
@@ -55,7 +55,7 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
         double z = dot(d, s->J[i]), R = sqrt(fmax(di * di - z * z, 0.0));
         if (R > 3.5 * s->rd[i]) continue;
         if (R < 1e-4 * BIN_AU) R = 1e-4 * BIN_AU;
-        double H = p->h100 * R * pow(R / (100.0 * BIN_AU), 0.25), hd = STEP_THICKNESS * fmax(H, fabs(z));
+        double H = p->h100 * R * sqrt(sqrt(R * (1.0 / (100.0 * BIN_AU)))), hd = STEP_THICKNESS * fmax(H, fabs(z));
         /* an optically thick line sees the disk's atmosphere (|z| of several H), where the density
          * falls by e^(z dz / H^2): a quarter of its e-folding length there */
         if (line && fabs(z) > H && fabs(z) < 7.0 * H) hd = fmin(hd, 0.25 * H * H / fabs(z));
@@ -63,7 +63,7 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
     }
     /* lines: the cavity walls (smoothed over ~1 degree, binary.c) by a quarter of that width (the
      * dust continuum, optically thin there, converges without it at half the cost) */
-    double r = sqrt(dot(x, x)), cw = 0.0175 * sqrt(fmax(1.0 - s->cav_cos * s->cav_cos, 1e-6));
+    double cw = 0.0175 * sqrt(fmax(1.0 - s->cav_cos * s->cav_cos, 1e-6));
     if (line && r > 0 && p->f_cav < 1.0 && fabs(fabs(dot(x, p->n_orb)) / r - s->cav_cos) < 6.0 * cw) {
         double hw = 0.25 * r * 0.0175;
         if (hw < h) h = hw;
@@ -91,16 +91,18 @@ static int sample_ray(const render_setup *rs, const binary_params *p, const bina
     if (disc <= 0) return 0;
     double t1 = -pn + sqrt(disc), t0 = -pn - sqrt(disc);
     int n = 0;
-    double t = t1;
+    double t = t1, kappa_g = rs->kappa0 * pow(rs->freq / rs->nu_ref, rs->beta) / rs->gas_to_dust;
     for (;;) {
         buf_grow(b, n + 1);
         double x[3] = {P[0] + t * v->n[0], P[1] + t * v->n[1], P[2] + t * v->n[2]};
         binary_point q;
-        binary_eval(p, s, x, &q);
+        if (rs->mode == RENDER_DUST)
+            binary_eval_density(p, s, x, &q);
+        else
+            binary_eval(p, s, x, &q);
         b->s[n] = t;
         if (rs->mode == RENDER_DUST) {
-            double kappa = rs->kappa0 * pow(rs->freq / rs->nu_ref, rs->beta);
-            b->alpha[n] = kappa * q.rho_dust_free / rs->gas_to_dust;
+            b->alpha[n] = kappa_g * q.rho_dust_free;
             b->S[n] = rt_planck(q.T, rs->freq);
         } else {
             double eta, chi, S, width, nh2 = q.rho / (rs->mu_h2 * RT_AMU);
@@ -179,17 +181,44 @@ typedef struct {
     int max_depth;
 } view_ctx;
 
-/* The mean intensity over the cell of `size` pixels centred at (row, col): one ray at its
- * centre, or the mean of its four quarters where a star's image is near (the quadtree). */
-static void cell_mean(const view_ctx *c, double row, double col, double size, int depth, ray_buf *b, double *I)
+/* One ray of cell_mean: solved now (PASS_SOLVE), or recorded for the packets (PASS_COLLECT) and
+ * its intensity read back, in the same order, in a second walk (PASS_REPLAY). Dust only. */
+static void trace(const view_ctx *c, const double *P, ray_buf *b, double *I)
 {
-    int nv = c->rs->mode == RENDER_DUST ? 1 : c->rs->nchan, split = 0;
+    if (b->pass == PASS_SOLVE) {
+        solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, I);
+    } else if (b->pass == PASS_COLLECT) {
+        if (b->nray == b->ray_cap) {
+            int cap = b->ray_cap ? 2 * b->ray_cap : 4096;
+            double(*P2)[3] = xmalloc((size_t)cap * sizeof *P2), *I2 = xmalloc((size_t)cap * sizeof *I2);
+            if (b->nray) memcpy(P2, b->P, (size_t)b->nray * sizeof *P2);
+            free(b->P), free(b->I);
+            b->P = P2, b->I = I2, b->ray_cap = cap;
+        }
+        memcpy(b->P[b->nray++], P, sizeof b->P[0]);
+        I[0] = 0.0;
+    } else {
+        I[0] = b->I[b->next++];
+    }
+}
+
+/* Whether the cell of `size` pixels centred at (row, col) is split (a star's image is near). */
+static int near_star(const view_ctx *c, double row, double col, double size, int depth)
+{
     /* the margin narrows with depth: a level's share of the cusp falls as its cell size^(1/2) */
     double margin = depth < 4 ? c->margin : depth < 8 ? 0.5 * c->margin : c->margin / 3.0;
     for (int i = 0; i < 2 && depth < c->max_depth; i++) {
         double dr = fabs(c->star_row[i] - row), dc = fabs(c->star_col[i] - col);
-        if (dr < margin * size && dc < margin * size) split = 1;
+        if (dr < margin * size && dc < margin * size) return 1;
     }
+    return 0;
+}
+
+/* The mean intensity over the cell of `size` pixels centred at (row, col): one ray at its
+ * centre, or the mean of its four quarters where a star's image is near (the quadtree). */
+static void cell_mean(const view_ctx *c, double row, double col, double size, int depth, ray_buf *b, double *I)
+{
+    int nv = c->rs->mode == RENDER_DUST ? 1 : c->rs->nchan, split = near_star(c, row, col, size, depth);
     double *sub = xmalloc((size_t)nv * sizeof *sub), q = 0.25 * size;
     if (!split && depth == 0) { /* a pixel away from the stars: n x n rays at the centres of its n x n parts */
         int n = c->rs->supersample > 1 ? c->rs->supersample : 1;
@@ -198,7 +227,7 @@ static void cell_mean(const view_ctx *c, double row, double col, double size, in
             double P[3];
             cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row - 0.5 + (a / n + 0.5) / n,
                            col - 0.5 + (a % n + 0.5) / n, P);
-            solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, sub);
+            trace(c, P, b, sub);
             for (int k = 0; k < nv; k++) I[k] += sub[k] / (n * n);
         }
         free(sub);
@@ -211,7 +240,7 @@ static void cell_mean(const view_ctx *c, double row, double col, double size, in
             double P[3];
             cone_unproject(c->v, c->rs->centre, c->rs->pixel, c->rs->height, c->rs->width, row + (a < 2 ? -g : g),
                            col + (a % 2 ? g : -g), P);
-            solve_ray(c->rs, c->p, c->s, c->v, P, c->scale, b, sub);
+            trace(c, P, b, sub);
             for (int k = 0; k < nv; k++) I[k] += 0.25 * sub[k];
         }
         free(sub);
@@ -238,23 +267,47 @@ static void view_setup(view_ctx *c, const render_setup *rs, const binary_params 
 /* Jy per pixel from the mean specific intensity over the pixel */
 static double jy_per_pixel(const render_setup *rs) { return 1e26 * (rs->pixel / rs->distance) * (rs->pixel / rs->distance); }
 
+/* One row of a dust image with packets of rays (render_packet.c): cell_mean's walk over the row
+ * records its rays, the packets solve them in that order (neighbours share a packet), and a
+ * second walk sums their intensities exactly as cell_mean sums its own. */
+static void dust_row_packets(const view_ctx *c, int r, double *I, ray_buf *b)
+{
+    const render_setup *rs = c->rs;
+    int pw = render_packet_width();
+    double unused;
+    b->pass = PASS_COLLECT, b->nray = 0;
+    for (int col = 0; col < rs->width; col++) cell_mean(c, r, col, 1.0, 0, b, &unused);
+    for (int k = 0; k < b->nray; k += pw) {
+        int m = b->nray - k < pw ? b->nray - k : pw;
+        render_dust_packet(rs, c->p, c->s, c->v, (const double(*)[3])(b->P + k), m, c->scale, b->I + k);
+    }
+    b->pass = PASS_REPLAY, b->next = 0;
+    for (int col = 0; col < rs->width; col++) cell_mean(c, r, col, 1.0, 0, b, &I[col]);
+    b->pass = PASS_SOLVE;
+}
+
 void render_view(const render_setup *rs, const binary_params *p, const binary_state *s, const cone_view *v, double *out)
 {
     view_ctx c;
     view_setup(&c, rs, p, s, v, rs->step_scale, rs->max_depth);
     int nv = rs->mode == RENDER_DUST ? 1 : rs->nchan, nt = rs->threads > 0 ? rs->threads : omp_get_num_procs();
+    int packets = rs->mode == RENDER_DUST && !rs->scalar_rays && render_packet_width() > 0;
     double f = jy_per_pixel(rs);
 #pragma omp parallel num_threads(nt)
     {
         ray_buf b = {0};
 #pragma omp for schedule(dynamic, 1)
-        for (int r = 0; r < rs->height; r++)
+        for (int r = 0; r < rs->height; r++) {
+            if (packets) dust_row_packets(&c, r, out + (size_t)r * rs->width, &b);
             for (int col = 0; col < rs->width; col++) {
                 double *I = out + ((size_t)r * rs->width + col) * nv;
-                cell_mean(&c, r, col, 1.0, 0, &b, I);
+                if (!packets) cell_mean(&c, r, col, 1.0, 0, &b, I);
                 for (int k = 0; k < nv; k++) I[k] *= f;
             }
+        }
         free(b.s);
+        free(b.P);
+        free(b.I);
     }
 }
 

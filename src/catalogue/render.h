@@ -34,6 +34,7 @@ typedef struct {
     double refine_margin;  /**< a cell is split while a star's image is within this many cell sizes (0: the default) */
     int supersample;       /**< n x n rays per pixel away from the stars (1: the pixel's centre) */
     int threads;           /**< <= 0: all cores */
+    int scalar_rays;       /**< 1: one ray at a time even where packets of rays (render_packet.c) are available */
     /* dust */
     double freq, kappa0, nu_ref, beta, gas_to_dust;
     /* line */

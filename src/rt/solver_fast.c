@@ -21,16 +21,12 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/simd.h"
 #include "rt/constants.h"
 #include "rt/solver.h"
 
-#if defined(SYNOBS_HAVE_SLEEF) && defined(__AVX512F__)
-#define W 8
-#elif defined(SYNOBS_HAVE_SLEEF) && defined(__AVX2__) && defined(__FMA__)
-#define W 4
-#else
-#define W 0
-#endif
+#define W SIMD_W /* lanes: columns per block */
+
 
 int rt_fast_width(void) { return W; }
 
@@ -68,68 +64,6 @@ void rt_columns_fast(const rt_setup *s, rt_work *w, int ncols, int nz, const dou
 }
 
 #else
-
-#include <immintrin.h>
-#include <sleef.h>
-
-typedef double vd __attribute__((vector_size(8 * W)));
-typedef long long vl __attribute__((vector_size(8 * W)));
-
-#if W == 8
-/* exp inlined for the hot loops: a call to SLEEF's makes the compiler spill and reload every
- * vector register around it (the SysV ABI keeps none across calls), which the profile showed as
- * most of the loop's time. x = n ln2 + r with Cody-Waite's two-part ln2 (n ln2_hi exact for
- * |n| < 2^20), |r| <= ln2/2; exp(r) by its Taylor polynomial of degree 13 (truncation
- * |r|^14/14! < 5e-18 relative) in Horner form with fused multiply-adds; p 2^n by scalef, which
- * rounds once into the subnormals and to 0 below them. Error against glibc's (correctly rounded
- * in practice) exp: at most 1 ulp, measured by test_fast_exp on 2e6 arguments in [-760, 1]. */
-static inline vd vexp(vd x)
-{
-    const __m512d X = (__m512d)x;
-    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(X, _mm512_set1_pd(0x1.71547652b82fep0)),
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.62e42feep-1), X); /* ln2_hi = 0x3fe62e42fee00000 */
-    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.a39ef35793c76p-33), r);  /* ln2_lo */
-    static const double c[14] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-                                 1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,      1.0 / 720.0,
-                                 1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,         0.5,
-                                 1.0,                1.0};
-    __m512d p = _mm512_set1_pd(c[0]);
-    for (int i = 1; i < 14; i++) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c[i]));
-    return (vd)_mm512_scalef_pd(p, n);
-}
-static inline vd vlog(vd x) { return (vd)Sleef_logd8_u10avx512f((__m512d)x); }
-static inline vd verf(vd x) { return (vd)Sleef_erfd8_u10avx512f((__m512d)x); }
-static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d8_u10avx512f((__m512d)x); }
-static inline vd vsqrt(vd x) { return (vd)_mm512_sqrt_pd((__m512d)x); }
-#else
-static inline vd vexp(vd x) { return (vd)Sleef_expd4_u10avx2((__m256d)x); }
-static inline vd vlog(vd x) { return (vd)Sleef_logd4_u10avx2((__m256d)x); }
-static inline vd verf(vd x) { return (vd)Sleef_erfd4_u10avx2((__m256d)x); }
-static inline vd vexpm1(vd x) { return (vd)Sleef_expm1d4_u10avx2((__m256d)x); }
-static inline vd vsqrt(vd x) { return (vd)_mm256_sqrt_pd((__m256d)x); }
-#endif
-
-static inline vd vload(const double *p)
-{
-    vd v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
-static inline vd vsplat(double x) { return (vd){0} + x; }
-/** m ? a : b per lane (m from a vector comparison: all ones or all zeros). */
-static inline vd vblend(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
-static inline vd vabs(vd x) { return (vd)((vl)x & ((vl){0} + 0x7fffffffffffffffLL)); }
-/* all / any lane of a comparison mask, through the vector unit's mask registers (a loop over the
- * lanes costs a lane extraction each: it showed in the profile) */
-#if W == 8
-static inline int vall(vl m) { return _mm512_movepi64_mask((__m512i)m) == 0xff; }
-static inline int vany(vl m) { return _mm512_movepi64_mask((__m512i)m) != 0; }
-#else
-static inline int vall(vl m) { return _mm256_movemask_pd((__m256d)m) == 0xf; }
-static inline int vany(vl m) { return _mm256_movemask_pd((__m256d)m) != 0; }
-#endif
 
 /** A block of W columns transposed to [z][lane], so every step along z is one vector op. */
 struct rt_work {
