@@ -8,6 +8,10 @@
  * Usage: bench_render [PRESET] [AGE_KYR] [PIXELS] [PIXEL_AU] [THREADS] [SCALAR_VIEWS]
  * (defaults B1, the preset's final age, 800, 2.5, 1, 1: the scalar path is timed on the first
  * SCALAR_VIEWS views only, it is ~5x slower).
+ *        bench_render catalogue [K] [PIXELS] [PIXEL_AU] [THREADS]
+ * times K snapshots evenly spread over each of B1, B2 and B3's lives (default 4; 8 views each,
+ * packets only) and weighs each system by its number of snapshots at the default cadence of
+ * 100 yr: the time per image of the default catalogue and its cost in core-hours.
  */
 #include <math.h>
 #include <omp.h>
@@ -21,8 +25,61 @@
 #include "catalogue/render_packet.h"
 #include "core/check.h"
 
+/* Mean seconds per image over the 8 views of system p at age t. */
+static double snapshot_time(const binary_params *p, double t, int n, double pixel_au, int threads)
+{
+    binary_state s;
+    binary_state_at(p, t, &s);
+    cone_view v[8];
+    cone_views(s.r[0], s.r[1], 143 * BIN_AU, 8, v);
+    render_setup rs = {.mode = RENDER_DUST, .height = n, .width = n, .pixel = pixel_au * BIN_AU,
+                       .distance = 230 * 3.0856775814913673e16, .step_scale = 1.0, .max_depth = 16, .threads = threads,
+                       .freq = 230e9, .kappa0 = 0.0899, .nu_ref = 230e9, .beta = 1.7, .gas_to_dust = 100};
+    for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
+    double *a = xmalloc((size_t)n * n * sizeof *a), t0 = omp_get_wtime();
+    for (int i = 0; i < 8; i++) render_view(&rs, p, &s, &v[i], a);
+    free(a);
+    return (omp_get_wtime() - t0) / 8;
+}
+
+static int catalogue_mode(int k, int n, double pixel_au, int threads)
+{
+    static const char *names[3] = {"B1", "B2", "B3"};
+    double total = 0, images = 0;
+    printf("# the default catalogue (B1, B2, B3; 100 yr; 8 views): %d snapshots of each system timed, %d x %d pixels of %.2f AU, %d thread(s)\n",
+           k, n, n, pixel_au, threads);
+    printf("# system  snapshots  age [kyr]  s per image (mean of 8 views)\n");
+    for (int m = 0; m < 3; m++) {
+        binary_params p = {0};
+        rng r;
+        rng_seed(&r, 11, 0);
+        binary_defaults(&p);
+        if (binary_preset(&p, names[m], &r) || binary_init(&p)) {
+            fprintf(stderr, "bench_render: %s\n", error_message());
+            return 1;
+        }
+        long ns = binary_snapshots(&p, 100 * BIN_YR, NULL);
+        double *t = xmalloc((size_t)ns * sizeof *t), sum = 0;
+        binary_snapshots(&p, 100 * BIN_YR, t);
+        for (int j = 0; j < k; j++) {
+            double tj = t[(long)((j + 0.5) * ns / k)], dt = snapshot_time(&p, tj, n, pixel_au, threads);
+            printf("%8s  %9ld  %9.1f  %.3f\n", names[m], ns, tj / BIN_KYR, dt);
+            sum += dt;
+        }
+        total += sum / k * ns * 8, images += ns * 8;
+        free(t);
+        binary_free(&p);
+    }
+    printf("catalogue: %.0f images, %.3f s per image (%.2f core-seconds), %.1f core-hours in all\n", images, total / images,
+           total / images * threads, total * threads / 3600);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "catalogue"))
+        return catalogue_mode(argc > 2 ? atoi(argv[2]) : 4, argc > 3 ? atoi(argv[3]) : 800, argc > 4 ? atof(argv[4]) : 2.5,
+                              argc > 5 ? atoi(argv[5]) : 1);
     const char *preset = argc > 1 ? argv[1] : "B1";
     double age_kyr = argc > 2 ? atof(argv[2]) : 0;
     int n = argc > 3 ? atoi(argv[3]) : 800, threads = argc > 5 ? atoi(argv[5]) : 1;

@@ -461,11 +461,12 @@ static double ring_density(const binary_params *p, const binary_state *s, const 
         for (int i = 0; i < 2; i++) {
             double Xi = dot(s->r[i], p->p_orb), Yi = dot(s->r[i], s->q_orb), Ri = hypot(Xi, Yi);
             if (Ri < 1e-3 * BIN_AU || R < Ri || R > s->ring_r) continue;
-            double phis = atan2(Yi, Xi) - log(R * (1.0 / Ri)) * (1.0 / tp), a = phi - phis;
+            /* the arm from star i trails as a logarithmic spiral: phi_s = phi_i - ln(R / R_i) / tan(pitch) */
+            double phis = atan2(Yi, Xi) - (log(R) - log(Ri)) * (1.0 / tp), a = phi - phis;
             /* a reduced to [-pi, pi] (the nearest-even rounding that render_packet.c's lanes also use) */
             double dphi = a - 2.0 * BIN_PI * nearbyint(a * (1.0 / (2.0 * BIN_PI)));
-            double dperp = R * dphi * (sin(p->streamer_pitch) / sw);
-            double d = p->streamer_density * s->ring_rho * exp(-0.5 * dperp * dperp) * hz;
+            double dperp = R * dphi * (sin(p->streamer_pitch) / sw), e = 0.5 * dperp * dperp;
+            double d = e < BIN_RING_CUT ? p->streamer_density * s->ring_rho * exp(-e) * hz : 0.0;
             if (d > str) str = d;
         }
     }

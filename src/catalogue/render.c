@@ -52,7 +52,9 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
         double d[3] = {x[0] - s->r[i][0], x[1] - s->r[i][1], x[2] - s->r[i][2]}, di = sqrt(dot(d, d));
         if (STEP_FRACTION * di < h) h = STEP_FRACTION * di;
         if (s->rd[i] <= 0) continue;
-        double z = dot(d, s->J[i]), R = sqrt(fmax(di * di - z * z, 0.0));
+        /* z and R as binary.c's disk_density has them (render_packet.c shares them between the two) */
+        double z = dot(d, s->J[i]), Rv[3] = {d[0] - z * s->J[i][0], d[1] - z * s->J[i][1], d[2] - z * s->J[i][2]};
+        double R = sqrt(dot(Rv, Rv));
         if (R > 3.5 * s->rd[i]) continue;
         if (R < 1e-4 * BIN_AU) R = 1e-4 * BIN_AU;
         double H = p->h100 * R * sqrt(sqrt(R * (1.0 / (100.0 * BIN_AU)))), hd = STEP_THICKNESS * fmax(H, fabs(z));
@@ -71,7 +73,7 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
     /* ring and streamers: within the ring's outer edge and near the orbital plane */
     double Z = dot(x, p->n_orb), R = sqrt(fmax(dot(x, x) - Z * Z, 0.0));
     if (R < s->ring_r + 6.0 * s->ring_w && fabs(Z) < 6.0 * s->ring_h) {
-        double hr = STEP_THICKNESS * fmax(0.5 * s->ring_w, fabs(Z)); /* streamer width and ring half-thickness */
+        double hr = STEP_RING * fmax(0.5 * s->ring_w, fabs(Z)); /* streamer width and ring half-thickness */
         if (hr < h) h = hr;
     }
     /* an optically thick line resolves where its tau = 1 surface lies: the dust steps leave 4e-3 of

@@ -75,58 +75,62 @@ static inline vd planck_expm1(vd x)
     return vall(small) ? p * x : vblend(small, p * x, vexp(vmin(x, vsplat(709.0))) - 1.0);
 }
 
-/** A sample's position and its distances, shared by the model's fields and the step. */
+/** A sample's position, its distances and its place in each disk, shared by the model's fields
+ * and the step (the scalar path computes each where it needs it, to the same bits). */
 typedef struct {
-    vec3 x, d[2]; /* barycentric; from each star */
-    vd r2, d2[2]; /* their squares */
+    vec3 x, d[2];      /* barycentric; from each star */
+    vd r2, r, d2[2], di[2];
+    int near[2];       /* some lane within 3.5 Rd of disk i: then the four below are set */
+    vd z[2], R[2];     /* height above and distance along disk i's plane */
+    vd Rc[2], H[2];    /* R floored at 1e-4 AU, and the disk's scale height there */
 } sample_geom;
 
-static inline void geom_at(const binary_state *s, const vec3 *P0, const double *n, vd t, sample_geom *g)
+static inline void geom_at(const binary_params *p, const binary_state *s, const vec3 *P0, const double *n, vd t,
+                           sample_geom *g)
 {
     for (int k = 0; k < 3; k++) g->x.c[k] = P0->c[k] + t * n[k];
-    g->r2 = vdot2(&g->x, &g->x);
+    g->r2 = vdot2(&g->x, &g->x), g->r = vsqrt(g->r2);
     for (int i = 0; i < 2; i++) {
         g->d[i] = vsub(&g->x, s->r[i]);
-        g->d2[i] = vdot2(&g->d[i], &g->d[i]);
+        g->d2[i] = vdot2(&g->d[i], &g->d[i]), g->di[i] = vsqrt(g->d2[i]);
+        g->near[i] = 0;
+        if (s->rd[i] <= 0) continue;
+        const vec3 *d = &g->d[i];
+        vd z = vdot(d, s->J[i]);
+        vec3 Rv = {{d->c[0] - z * s->J[i][0], d->c[1] - z * s->J[i][1], d->c[2] - z * s->J[i][2]}};
+        vd R = vsqrt(vdot2(&Rv, &Rv));
+        if (!vany((vl)(R <= 3.5 * s->rd[i]))) continue;
+        g->near[i] = 1, g->z[i] = z, g->R[i] = R, g->Rc[i] = vmax(R, vsplat(1e-4 * BIN_AU));
+        g->H[i] = p->h100 * g->Rc[i] * vsqrt(vsqrt(g->Rc[i] * (1.0 / (100.0 * BIN_AU))));
     }
 }
 
 /* The step at x (render.c's step_at with line = 0). */
 static vd step_at(const binary_params *p, const binary_state *s, const sample_geom *g, double scale)
 {
-    vd h = STEP_FRACTION * vsqrt(g->r2);
+    vd h = STEP_FRACTION * g->r;
     for (int i = 0; i < 2; i++) {
-        vd di = vsqrt(g->d2[i]);
-        h = vmin(STEP_FRACTION * di, h);
-        if (s->rd[i] <= 0) continue;
-        vd z = vdot(&g->d[i], s->J[i]), R = vsqrt(vmax(di * di - z * z, vsplat(0.0)));
-        vl near = (vl)(R <= 3.5 * s->rd[i]);
-        if (!vany(near)) continue;
-        R = vmax(R, vsplat(1e-4 * BIN_AU));
-        vd H = p->h100 * R * vsqrt(vsqrt(R * (1.0 / (100.0 * BIN_AU)))), hd = STEP_THICKNESS * vmax(H, vabs(z));
-        h = vblend(near & (vl)(hd < h), hd, h);
+        h = vmin(STEP_FRACTION * g->di[i], h);
+        if (!g->near[i]) continue;
+        vd hd = STEP_THICKNESS * vmax(g->H[i], vabs(g->z[i]));
+        h = vblend((vl)(g->R[i] <= 3.5 * s->rd[i]) & (vl)(hd < h), hd, h);
     }
     vd Z = vdot(&g->x, p->n_orb), R = vsqrt(vmax(g->r2 - Z * Z, vsplat(0.0)));
     vl in_ring = (vl)(R < s->ring_r + 6.0 * s->ring_w) & (vl)(vabs(Z) < 6.0 * s->ring_h);
-    vd hr = STEP_THICKNESS * vmax(vsplat(0.5 * s->ring_w), vabs(Z));
+    vd hr = STEP_RING * vmax(vsplat(0.5 * s->ring_w), vabs(Z));
     h = vblend(in_ring & (vl)(hr < h), hr, h);
     h *= scale;
     return vmax(h, vsplat(STEP_MIN * scale));
 }
 
 /* binary.c's disk_density without the velocity. */
-static vd disk_density(const binary_params *p, const binary_state *s, int i, const sample_geom *g)
+static vd disk_density(const binary_state *s, int i, const sample_geom *g)
 {
-    if (s->rd[i] <= 0) return vsplat(0.0);
-    const vec3 *d = &g->d[i];
-    vd z = vdot(d, s->J[i]);
-    vec3 Rv = {{d->c[0] - z * s->J[i][0], d->c[1] - z * s->J[i][1], d->c[2] - z * s->J[i][2]}};
-    vd R = vsqrt(vdot2(&Rv, &Rv));
-    vl in = (vl)(R <= 3.0 * s->rd[i]);
+    if (!g->near[i]) return vsplat(0.0);
+    vl in = (vl)(g->R[i] <= 3.0 * s->rd[i]);
     if (!vany(in)) return vsplat(0.0);
-    R = vmax(R, vsplat(1e-4 * BIN_AU));
-    vd H = p->h100 * R * vsqrt(vsqrt(R * (1.0 / (100.0 * BIN_AU)))), u = R * (1.0 / s->rd[i]), u2 = u * u;
-    vd iuh = 1.0 / (u * H), zh = z * u * iuh, e = u2 * u2 + 0.5 * zh * zh;
+    vd u = g->Rc[i] * (1.0 / s->rd[i]), u2 = u * u;
+    vd iuh = 1.0 / (u * g->H[i]), zh = g->z[i] * u * iuh, e = u2 * u2 + 0.5 * zh * zh;
     in &= (vl)(e <= 745.0);
     vd rho = s->sigma0[i] * vexp_neg(e) * iuh * (1.0 / sqrt(2.0 * BIN_PI));
     return vblend(in, rho, vsplat(0.0));
@@ -135,9 +139,8 @@ static vd disk_density(const binary_params *p, const binary_state *s, int i, con
 /* binary.c's envelope_density without the velocity. */
 static vd envelope_density(const binary_params *p, const binary_state *s, const sample_geom *g)
 {
-    vd r = vsqrt(g->r2);
-    vl in = (vl)(r <= BIN_R_EDGE(p));
-    r = vmax(r, vsplat(1e-3 * BIN_AU));
+    vl in = (vl)(g->r <= BIN_R_EDGE(p));
+    vd r = vmax(g->r, vsplat(1e-3 * BIN_AU));
     vd sr = vsqrt(r), ir3 = 1.0 / (r * sr), rho = s->rho_env0 * ir3, c = vdot(&g->x, p->n_orb) * (sr * ir3);
     vd xw = (vabs(c) - s->cav_cos) * (1.0 / s->cav_wall);
     rho *= p->f_cav + (1.0 - p->f_cav) * logistic_down(xw);
@@ -146,7 +149,7 @@ static vd envelope_density(const binary_params *p, const binary_state *s, const 
 
 /** The streamers' per-star constants (binary.c's ring_density computes them at every point). */
 typedef struct {
-    double phi, R, inv_R, inv_tp, sin_sw;
+    double phi, R, ln_R, inv_tp, sin_sw;
     int on;
 } streamer_root;
 
@@ -159,17 +162,19 @@ static vd ring_density(const binary_params *p, const binary_state *s, const stre
     if (!vany(lit)) return vsplat(0.0); /* er >= ez: no lane sees the ring or a streamer */
     vd hz = vblend(lit, vexp_neg(ez), vsplat(0.0)), str = vsplat(0.0);
     vd ring = vany(in) ? vblend(in, s->ring_rho * vexp_neg(er), vsplat(0.0)) : vsplat(0.0);
-    if (p->streamer_density > 0) {
-        vd phi = vatan2(Y, X);
+    vl on[2];
+    for (int i = 0; i < 2; i++) on[i] = root[i].on ? lit & (vl)(R >= root[i].R) & (vl)(R <= s->ring_r) : (vl)(R != R);
+    if (p->streamer_density > 0 && vany(on[0] | on[1])) {
+        vd phi = vatan2(Y, X), lnR = vlog(R);
         for (int i = 0; i < 2; i++) {
-            if (!root[i].on) continue;
-            vl on = lit & (vl)(R >= root[i].R) & (vl)(R <= s->ring_r);
-            if (!vany(on)) continue;
-            vd a = phi - (root[i].phi - vlog(R * root[i].inv_R) * root[i].inv_tp);
+            if (!vany(on[i])) continue;
+            vd a = phi - (root[i].phi - (lnR - root[i].ln_R) * root[i].inv_tp);
             vd dphi = a - 2.0 * BIN_PI * vround(a * (1.0 / (2.0 * BIN_PI)));
-            vd dperp = R * dphi * root[i].sin_sw;
-            vd d = p->streamer_density * s->ring_rho * vexp_neg(0.5 * dperp * dperp) * hz;
-            str = vblend(on & (vl)(d > str), d, str);
+            vd dperp = R * dphi * root[i].sin_sw, e = 0.5 * dperp * dperp;
+            vl near = on[i] & (vl)(e < BIN_RING_CUT);
+            if (!vany(near)) continue;
+            vd d = p->streamer_density * s->ring_rho * vexp_neg(e) * hz;
+            str = vblend(near & (vl)(d > str), d, str);
         }
     }
     return ring + str;
@@ -197,7 +202,7 @@ void render_dust_packet(const render_setup *rs, const binary_params *p, const bi
         double Xi = s->r[i][0] * p->p_orb[0] + s->r[i][1] * p->p_orb[1] + s->r[i][2] * p->p_orb[2];
         double Yi = s->r[i][0] * s->q_orb[0] + s->r[i][1] * s->q_orb[1] + s->r[i][2] * s->q_orb[2];
         double Ri = hypot(Xi, Yi);
-        root[i] = (streamer_root){atan2(Yi, Xi), Ri, 1.0 / Ri, 1.0 / tan(p->streamer_pitch), sin(p->streamer_pitch) / (0.5 * s->ring_w),
+        root[i] = (streamer_root){atan2(Yi, Xi), Ri, log(Ri), 1.0 / tan(p->streamer_pitch), sin(p->streamer_pitch) / (0.5 * s->ring_w),
                                   !(Ri < 1e-3 * BIN_AU)};
     }
     /* the lanes: where each ray enters and leaves the model's sphere (a missing lane repeats the last ray) */
@@ -218,9 +223,17 @@ void render_dust_packet(const render_setup *rs, const binary_params *p, const bi
     vl first = alive;
     while (vany(alive)) {
         sample_geom g;
-        geom_at(s, &P0, v->n, t, &g);
+        geom_at(p, s, &P0, v->n, t, &g);
+        /* the next sample's position first (a lane ends at the far side of the sphere): its chain of
+         * square roots then overlaps this sample's fields in the core */
+        vl more = alive & (vl)(t > t0);
+        vd t_next = t;
+        if (vany(more)) {
+            vd tn = t - step_at(p, s, &g, scale);
+            t_next = vblend(more, vblend((vl)(tn > t0), tn, t0), t);
+        }
         /* the sample: eval_fields' sum of the components, then dust survival and B_nu */
-        vd rho = disk_density(p, s, 0, &g) + disk_density(p, s, 1, &g) + envelope_density(p, s, &g);
+        vd rho = disk_density(s, 0, &g) + disk_density(s, 1, &g) + envelope_density(p, s, &g);
         rho += vblend((vl)(g.r2 <= BIN_R_EDGE(p) * BIN_R_EDGE(p)), ring_density(p, s, root, &g), vsplat(0.0));
         vd T = temperature(p, s, &g), free = rho * logistic_down((T - p->t_sub) * (1.0 / 50.0));
         vd alpha = kappa_g * free, S = planck0 / planck_expm1(hnu / (RT_KB * T));
@@ -240,11 +253,7 @@ void render_dust_packet(const render_setup *rs, const binary_params *p, const bi
         }
         a_prev = vblend(alive, alpha, a_prev), S_prev = vblend(alive, S, S_prev), s_prev = vblend(alive, t, s_prev);
         first = (vl)(vsplat(0.0) != vsplat(0.0));
-        /* a lane ends at the far side of the sphere; the others step on */
-        alive &= (vl)(t > t0);
-        if (!vany(alive)) break;
-        vd h = step_at(p, s, &g, scale), tn = t - h;
-        t = vblend(alive, vblend((vl)(tn > t0), tn, t0), t);
+        alive = more, t = t_next;
     }
     for (int l = 0; l < nrays; l++) I[l] = Ipk[l];
 }

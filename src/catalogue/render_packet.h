@@ -13,6 +13,9 @@
  * Gaussian thickness of a disk, the ring or a streamer near their midplanes. */
 #define STEP_FRACTION 0.05
 #define STEP_THICKNESS 0.1
+#ifndef STEP_RING
+#define STEP_RING 0.1
+#endif
 #define STEP_MIN (1e-5 * BIN_AU)
 #define LINE_STEP_FACTOR 0.25
 
