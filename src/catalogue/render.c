@@ -45,7 +45,7 @@ static void buf_grow(ray_buf *b, int n)
 static double dot(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
 /* The step at x: see STEP_FRACTION and STEP_THICKNESS. */
-static double step_at(const binary_params *p, const binary_state *s, const double *x, double scale, int line)
+static double step_at(const binary_params *p, const binary_state *s, const double *x, const double *n, double scale, int line)
 {
     double r = sqrt(dot(x, x)), h = STEP_FRACTION * r;
     for (int i = 0; i < 2; i++) {
@@ -73,7 +73,10 @@ static double step_at(const binary_params *p, const binary_state *s, const doubl
     /* ring and streamers: within the ring's outer edge and near the orbital plane */
     double Z = dot(x, p->n_orb), R = sqrt(fmax(dot(x, x) - Z * Z, 0.0));
     if (R < s->ring_r + 6.0 * s->ring_w && fabs(Z) < 6.0 * s->ring_h) {
-        double hr = STEP_RING * fmax(0.5 * s->ring_w, fabs(Z)); /* streamer width and ring half-thickness */
+        /* the ring's half-thickness and a streamer's width are both 0.5 w: along a ray they are that
+         * over |n_z| and over |n_in| (its part in the orbital plane), so the step can grow by
+         * 1 / max(|n_z|, |n_in|), up to sqrt 2 (streamer_step_tilt) */
+        double hr = STEP_RING * fmax(0.5 * s->ring_w, fabs(Z)) / streamer_step_tilt(p, n);
         if (hr < h) h = hr;
     }
     /* an optically thick line resolves where its tau = 1 surface lies: the dust steps leave 4e-3 of
@@ -119,7 +122,7 @@ static int sample_ray(const render_setup *rs, const binary_params *p, const bina
         }
         n++;
         if (t <= t0) break;
-        double h = step_at(p, s, x, scale, rs->mode == RENDER_LINE);
+        double h = step_at(p, s, x, v->n, scale, rs->mode == RENDER_LINE);
         if (rs->mode == RENDER_LINE) {
             /* lines: the line-of-sight velocity changes by at most half a Doppler width per step, so the
              * linear shift of the exact erf optical depth holds (a sharper Keplerian gradient halves it) */

@@ -106,7 +106,7 @@ static inline void geom_at(const binary_params *p, const binary_state *s, const 
 }
 
 /* The step at x (render.c's step_at with line = 0). */
-static vd step_at(const binary_params *p, const binary_state *s, const sample_geom *g, double scale)
+static vd step_at(const binary_params *p, const binary_state *s, const sample_geom *g, double tilt, double scale)
 {
     vd h = STEP_FRACTION * g->r;
     for (int i = 0; i < 2; i++) {
@@ -117,7 +117,7 @@ static vd step_at(const binary_params *p, const binary_state *s, const sample_ge
     }
     vd Z = vdot(&g->x, p->n_orb), R = vsqrt(vmax(g->r2 - Z * Z, vsplat(0.0)));
     vl in_ring = (vl)(R < s->ring_r + 6.0 * s->ring_w) & (vl)(vabs(Z) < 6.0 * s->ring_h);
-    vd hr = STEP_RING * vmax(vsplat(0.5 * s->ring_w), vabs(Z));
+    vd hr = STEP_RING * vmax(vsplat(0.5 * s->ring_w), vabs(Z)) / tilt;
     h = vblend(in_ring & (vl)(hr < h), hr, h);
     h *= scale;
     return vmax(h, vsplat(STEP_MIN * scale));
@@ -196,6 +196,7 @@ void render_dust_packet(const render_setup *rs, const binary_params *p, const bi
                         const double (*P)[3], int nrays, double scale, double *I)
 {
     const double kappa_g = rs->kappa0 * pow(rs->freq / rs->nu_ref, rs->beta) / rs->gas_to_dust, nu = rs->freq;
+    const double tilt = streamer_step_tilt(p, v->n);
     const double planck0 = 2.0 * RT_H / (RT_C * RT_C) * nu * nu * nu, hnu = RT_H * nu;
     streamer_root root[2];
     for (int i = 0; i < 2; i++) {
@@ -229,7 +230,7 @@ void render_dust_packet(const render_setup *rs, const binary_params *p, const bi
         vl more = alive & (vl)(t > t0);
         vd t_next = t;
         if (vany(more)) {
-            vd tn = t - step_at(p, s, &g, scale);
+            vd tn = t - step_at(p, s, &g, tilt, scale);
             t_next = vblend(more, vblend((vl)(tn > t0), tn, t0), t);
         }
         /* the sample: eval_fields' sum of the components, then dust survival and B_nu */

@@ -6,6 +6,8 @@
 #ifndef SYNOBS_CATALOGUE_RENDER_PACKET_H
 #define SYNOBS_CATALOGUE_RENDER_PACKET_H
 
+#include <math.h>
+
 #include "catalogue/render.h"
 
 /* Steps are this fraction of the distance to the nearest star or the barycentre (the r^-1/2
@@ -18,6 +20,14 @@
 #endif
 #define STEP_MIN (1e-5 * BIN_AU)
 #define LINE_STEP_FACTOR 0.25
+
+/** max(|n_z|, |n_in|) of a ray of direction n (unit) against the orbital plane: the ring's and
+ * the streamers' steps are STEP_RING x max(0.5 w, |Z|) over it (render.c's step_at). */
+static inline double streamer_step_tilt(const binary_params *p, const double *n)
+{
+    double nz = fabs(n[0] * p->n_orb[0] + n[1] * p->n_orb[1] + n[2] * p->n_orb[2]), nin = sqrt(fmax(1.0 - nz * nz, 0.0));
+    return nz > nin ? nz : nin;
+}
 
 /** Rays per packet: the vector width (8 with AVX-512, 4 with AVX2), 0 where there is no vector
  * unit (render.c then takes one ray at a time). */
