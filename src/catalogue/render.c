@@ -95,16 +95,19 @@ static int sample_ray(const render_setup *rs, const binary_params *p, const bina
     double pn = dot(P, v->n), c = dot(P, P) - p->r_out * p->r_out, disc = pn * pn - c;
     if (disc <= 0) return 0;
     double t1 = -pn + sqrt(disc), t0 = -pn - sqrt(disc);
-    int n = 0;
+    int n = 0, have_next = 0;
     double t = t1, kappa_g = rs->kappa0 * pow(rs->freq / rs->nu_ref, rs->beta) / rs->gas_to_dust;
+    binary_point q, qn;
     for (;;) {
         buf_grow(b, n + 1);
         double x[3] = {P[0] + t * v->n[0], P[1] + t * v->n[1], P[2] + t * v->n[2]};
-        binary_point q;
-        if (rs->mode == RENDER_DUST)
+        if (have_next) /* the line's velocity check evaluated the model at this very point */
+            q = qn;
+        else if (rs->mode == RENDER_DUST)
             binary_eval_density(p, s, x, &q);
         else
             binary_eval(p, s, x, &q);
+        have_next = 0;
         b->s[n] = t;
         if (rs->mode == RENDER_DUST) {
             b->alpha[n] = kappa_g * q.rho_dust_free;
@@ -114,7 +117,7 @@ static int sample_ray(const render_setup *rs, const binary_params *p, const bina
             /* freeze-out below freeze_T, smoothed over ~0.5 K (a step would converge only to first order) */
             double xf = (q.T - rs->freeze_T) / 0.5, f = rs->freeze_out + (1.0 - rs->freeze_out) / (1.0 + exp(-fmax(-50.0, fmin(50.0, xf))));
             double nmol = rs->abundance * nh2 * f;
-            rt_line_point(rs->line, q.T, rs->v_turb, &eta, &chi, &S, &width);
+            rt_line_point_table(rs->line, q.T, rs->v_turb, &eta, &chi, &S, &width);
             b->alpha[n] = nmol * chi / (RT_SQRT_PI * width);
             b->S[n] = S;
             b->width[n] = width;
@@ -129,9 +132,11 @@ static int sample_ray(const render_setup *rs, const binary_params *p, const bina
             double wv = b->width[n - 1] / rs->line->nu0 * RT_C;
             for (int tries = 0; tries < 30; tries++) {
                 double tn = t - h > t0 ? t - h : t0, y[3] = {P[0] + tn * v->n[0], P[1] + tn * v->n[1], P[2] + tn * v->n[2]};
-                binary_point qn;
                 binary_eval(p, s, y, &qn);
-                if (fabs(dot(qn.v, v->n) - b->vn[n - 1]) <= 0.5 * wv * scale || h <= STEP_MIN * scale) break;
+                if (fabs(dot(qn.v, v->n) - b->vn[n - 1]) <= 0.5 * wv * scale || h <= STEP_MIN * scale || tries == 29) {
+                    have_next = 1; /* the next sample is y */
+                    break;
+                }
                 h *= 0.5;
             }
         }

@@ -52,6 +52,21 @@ void rt_line_point(const rt_line *line, double T, double v_turb, double *eta, do
     *width = line->nu0 / RT_C * sqrt(2.0 * RT_KB * T / line->mass + v_turb * v_turb);
 }
 
+void rt_line_point_table(const rt_line *line, double T, double v_turb, double *eta, double *chi, double *S, double *width)
+{
+    if (!line->lnz.f || T < line->lnz.T_lo || T > line->lnz.T_hi) {
+        rt_line_point(line, T, v_turb, eta, chi, S, width);
+        return;
+    }
+    double beta = 1.0 / (RT_KB * T), lnz = rt_lnz_table_eval(&line->lnz, log(T));
+    double pu = line->weight[line->up] * exp(-line->energy[line->up] * beta - lnz);
+    double pl = line->weight[line->lo] * exp(-line->energy[line->lo] * beta - lnz);
+    *eta = line->h_nu_4pi * line->A * pu;
+    *chi = line->h_nu_4pi * (line->Blu * pl - line->Bul * pu);
+    *S = *eta / *chi;
+    *width = line->nu0 / RT_C * sqrt(2.0 * RT_KB * T / line->mass + v_turb * v_turb);
+}
+
 double rt_planck(double T, double nu)
 {
     return 2.0 * RT_H / (RT_C * RT_C) * nu * nu * nu / expm1(RT_H * nu / (RT_KB * T));

@@ -51,6 +51,10 @@ void rt_line_pops(const rt_line *line, double T, double *p_up, double *p_lo, dou
 void rt_line_point(const rt_line *line, double T, double v_turb, double *eta, double *chi, double *S, double *width);
 
 /** B_nu(T) = 2 h nu^3 / c^2 / expm1(h nu / k T) [W m^-2 Hz^-1 sr^-1]. */
+/** rt_line_point with Z from the line's ln Z table (partition.h, 1e-13) where T lies in its range,
+ * the level sum elsewhere: two exponentials instead of one per level (41 for CO). */
+void rt_line_point_table(const rt_line *line, double T, double v_turb, double *eta, double *chi, double *S, double *width);
+
 double rt_planck(double T, double nu);
 
 #endif

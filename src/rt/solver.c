@@ -44,6 +44,9 @@ double rt_formal_solution(int nz, const double *dtau, const double *S, double ib
 {
     double tau = 0.0, I = 0.0, e0 = 1.0; /* exp(-0) */
     for (int k = 0; k < nz - 1; k++) {
+        /* a step of no optical depth adds exactly nothing and leaves tau and e0 as they are (a line's
+         * channel far from the gas's velocity: most of its steps) */
+        if (dtau[k] == 0.0) continue;
         double dt = dtau[k], tau1 = tau + dt, e1 = exp(-tau1);
         I += rt_formal_step(dt, S[k], S[k + 1], e0, e1);
         tau = tau1;
