@@ -33,7 +33,7 @@ static double snapshot_time(const binary_params *p, double t, int n, double pixe
     cone_view v[8];
     cone_views(s.r[0], s.r[1], 143 * BIN_AU, 8, v);
     render_setup rs = {.mode = RENDER_DUST, .height = n, .width = n, .pixel = pixel_au * BIN_AU,
-                       .distance = 230 * 3.0856775814913673e16, .step_scale = 1.0, .max_depth = 16, .threads = threads,
+                       .distance = 230 * 3.0856775814913673e16, .step_scale = 1.0, .max_depth = 10, .threads = threads,
                        .freq = 230e9, .kappa0 = 0.0899, .nu_ref = 230e9, .beta = 1.7, .gas_to_dust = 100};
     for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
     double *a = xmalloc((size_t)n * n * sizeof *a), t0 = omp_get_wtime();
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     cone_view v[8];
     cone_views(s.r[0], s.r[1], 143 * BIN_AU, 8, v); /* p = 143 AU, the paper's (where d < p: the edge-on views) */
     render_setup rs = {.mode = RENDER_DUST, .height = n, .width = n, .pixel = pixel_au * BIN_AU,
-                       .distance = 230 * 3.0856775814913673e16, .step_scale = 1.0, .max_depth = 16, .threads = threads,
+                       .distance = 230 * 3.0856775814913673e16, .step_scale = 1.0, .max_depth = 10, .threads = threads,
                        .freq = 230e9, .kappa0 = 0.0899, .nu_ref = 230e9, .beta = 1.7, .gas_to_dust = 100};
     for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
     double *a = xmalloc(2 * (size_t)n * n * sizeof *a), *b = a + (size_t)n * n;

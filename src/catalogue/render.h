@@ -11,8 +11,8 @@
  * integrated over the pixel, not sampled at its centre; other pixels are sampled at their centre
  * (or n x n points: `supersample`), which resolves structures wider than a pixel or two (streamers
  * are ~0.15 a wide: resolved at the default 2.5 AU pixels, aliased at 40 AU ones). Two paths: render_view (threads over
- * rows, the default steps) and render_view_reference (one ray at a time, `step_scale` / 4 and two
- * more quadtree levels), which checks it.
+ * rows, the default steps; dust rays in packets of 8, render_packet.c) and render_view_reference
+ * (one ray at a time, `step_scale` / 4 and two more quadtree levels), which checks it.
  */
 #ifndef SYNOBS_CATALOGUE_RENDER_H
 #define SYNOBS_CATALOGUE_RENDER_H
