@@ -17,7 +17,7 @@
 #include "io/provenance.h"
 #include "mpi/collective.h"
 
-#define MAX_FIELDS 32
+#define MAX_FIELDS 64
 
 struct shard_writer {
     char *master_path, *path, *tmp;
@@ -167,7 +167,10 @@ shard_writer *shard_writer_open(const char *master_path, int64_t n_local, int gr
     w->n_local = n_local;
     w->grid = grid;
     w->nfreq = nfreq;
-    w->nfields = nfields < MAX_FIELDS ? nfields : MAX_FIELDS;
+    if (nfields > MAX_FIELDS) /* a stage's own table, not a user's input */
+        synobs_fatal(__FILE__, __LINE__, "shard writer", "raise MAX_FIELDS in io/shard.c", "%d fields, at most %d", nfields,
+                     MAX_FIELDS);
+    w->nfields = nfields;
     for (int i = 0; i < w->nfields; i++) w->fields[i] = fields[i];
     w->stage = stage;
     w->params_text = params_text;

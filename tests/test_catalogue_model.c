@@ -9,6 +9,7 @@
 #include "catalogue/binary.h"
 #include "catalogue/cone.h"
 #include "catalogue/render.h"
+#include "catalogue/profiles.h"
 #include "catalogue/render_packet.h"
 #include "core/check.h"
 #include "mpi_test.h"
@@ -351,6 +352,58 @@ static void test_packets(void **st)
     }
 }
 
+/* Radial profiles against closed forms. An envelope alone (no cavity, disk, ring or streamer)
+ * about the barycentre: v_r = -sqrt(2 G M / r) and rho ~ r^-3/2 give the shell's mass-weighted
+ * -sqrt(2 G M) (r_b - r_a) / (2/3 (r_b^3/2 - r_a^3/2)); its rotation j_z = sqrt(G M R_c) sin^2 theta
+ * averages to 2/3 sqrt(G M R_c) along n_orb. A disk alone about its star: no radial velocity, and
+ * the angular momentum along the disk's normal. */
+static void test_profiles(void **st)
+{
+    (void)st;
+    binary_params p = {0};
+    preset(&p, "B1", 3);
+    p.f_cav = 1.0, p.f_disk = 0.0, p.ring_mass = 0.0, p.streamer_density = 0.0;
+    binary_state s;
+    binary_state_at(&p, 100 * BIN_KYR, &s);
+    double edges[PROFILE_NSHELL + 1], L[PROFILE_NSHELL * 3], vr[PROFILE_NSHELL], zero[3] = {0, 0, 0}, worst_v = 0, worst_l = 0;
+    profile_shell_edges(5 * BIN_AU, 500 * BIN_AU, PROFILE_NSHELL, edges);
+    profiles_about(&p, &s, zero, zero, p.n_orb, PROFILE_NSHELL, edges, L, vr);
+    double M = s.m[0] + s.m[1], jz = 2.0 / 3.0 * sqrt(BIN_G * M * p.r_c);
+    for (int k = 0; k < PROFILE_NSHELL; k++) {
+        double ra = edges[k], rb = edges[k + 1];
+        double v = -sqrt(2 * BIN_G * M) * (rb - ra) / (2.0 / 3.0 * (pow(rb, 1.5) - pow(ra, 1.5)));
+        double lz = L[3 * k] * p.n_orb[0] + L[3 * k + 1] * p.n_orb[1] + L[3 * k + 2] * p.n_orb[2];
+        double lperp = sqrt(fmax(L[3 * k] * L[3 * k] + L[3 * k + 1] * L[3 * k + 1] + L[3 * k + 2] * L[3 * k + 2] - lz * lz, 0));
+        worst_v = fmax(worst_v, fabs(vr[k] / v - 1));
+        worst_l = fmax(worst_l, fmax(fabs(lz / jz - 1), lperp / jz));
+    }
+    print_message("# profiles, envelope alone: v_r within %.1e, j within %.1e of the closed forms (50 shells, 5-500 AU)\n",
+                  worst_v, worst_l);
+    assert_true(worst_v < 1e-9 && worst_l < 1e-6);
+    binary_free(&p);
+
+    /* a disk alone about star 1 (the other star's disk is there too: its shells beyond both disks are empty) */
+    preset(&p, "B2", 4);
+    p.mdot_env0 = 0.0, p.ring_mass = 0.0, p.streamer_density = 0.0;
+    binary_state_at(&p, 200 * BIN_KYR, &s);
+    profile_shell_edges(5 * BIN_AU, 500 * BIN_AU, PROFILE_NSHELL, edges);
+    binary_profiles(&p, &s, 0, PROFILE_NSHELL, edges, L, vr);
+    double worst_vr = 0, worst_dir = 0;
+    int used = 0;
+    for (int k = 0; k < PROFILE_NSHELL && edges[k + 1] < 0.5 * s.rd[0] && edges[k + 1] < 0.3 * s.sep; k++, used++) {
+        double l = sqrt(L[3 * k] * L[3 * k] + L[3 * k + 1] * L[3 * k + 1] + L[3 * k + 2] * L[3 * k + 2]);
+        double cosang = (L[3 * k] * s.J[0][0] + L[3 * k + 1] * s.J[0][1] + L[3 * k + 2] * s.J[0][2]) / l;
+        double kep = sqrt(BIN_G * s.m[0] * sqrt(edges[k] * edges[k + 1]));
+        worst_vr = fmax(worst_vr, fabs(vr[k]) / kep * sqrt(edges[k] * edges[k + 1]));
+        worst_dir = fmax(worst_dir, 1 - cosang);
+        assert_true(fabs(l / kep - 1) < 0.05); /* sqrt(G M R) with R < r off the midplane */
+    }
+    print_message("# profiles, disk alone (Rd = %.0f AU, %d shells inside Rd/2): |v_r| / v_K <= %.1e, 1 - cos(L, J1) <= %.1e\n",
+                  s.rd[0] / BIN_AU, used, worst_vr, worst_dir);
+    assert_true(used > 10 && worst_vr < 1e-12 && worst_dir < 1e-9);
+    binary_free(&p);
+}
+
 /* The line: the CO 2-1 cube of a B1 view converges in the step and agrees with the reference path
  * (to 1e-3 of its peak), and its moment-1 map is blanked where moment 0 is below the mask. */
 static void test_line_convergence(void **st)
@@ -406,7 +459,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest group[] = {
         cmocka_unit_test(test_cone_geometry), cmocka_unit_test(test_mass_budget), cmocka_unit_test(test_kepler),
         cmocka_unit_test(test_mgas100),       cmocka_unit_test(test_faceon_disk_flux), cmocka_unit_test(test_convergence),
-        cmocka_unit_test(test_line_convergence), cmocka_unit_test(test_packets),
+        cmocka_unit_test(test_line_convergence), cmocka_unit_test(test_packets), cmocka_unit_test(test_profiles),
     };
     int fails = cmocka_run_group_tests(group, NULL, NULL);
     MPI_Finalize();

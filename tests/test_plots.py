@@ -303,6 +303,15 @@ def write_catalogue(path, rng, moment1=False):
         for k in ("system_id", "snapshot"):
             f[f"meta/{k}"].attrs["units"] = "1"
         f.create_dataset("systems/names", data=CAT_SYSTEMS, dtype=h5py.string_dtype())
+        if not moment1:  # the moment-1 file stands for one without profiles (a converted layout-A catalogue)
+            edges = np.geomspace(5.0, 500.0, 51)
+            f["meta/shell_edges_au"] = edges
+            r = np.sqrt(edges[:-1] * edges[1:])
+            for i in (1, 2):
+                f[f"meta/vprof{i}"] = -np.sqrt(1800.0 / r) * np.ones((CAT_N, 1))
+                f[f"meta/Lprof{i}"] = np.sqrt(900.0 * r)[None, :, None] * f[f"meta/J{i}"][()][:, None, :]
+                f[f"meta/vprof{i}"].attrs["units"] = "km/s"
+                f[f"meta/Lprof{i}"].attrs["units"] = "AU km/s"
         n = rng.normal(size=(CAT_N, CAT_V, 3))
         f["los/n"] = n / np.linalg.norm(n, axis=-1, keepdims=True)
         f["los/u"] = f["los/n"][()][..., ::-1]
@@ -400,7 +409,13 @@ def catalogue_checks(workdir, catalogue=None, observation=None):
         expect_png("history by name", ["history", cont, "--system", "B1", "--out",
                                        os.path.join(out, "history_B1.png")], os.path.join(out, "history_B1.png"))
         expect_png("history by id, default --out", ["history", cont, "--system", "1"], "history_B2.png", cwd=out)
+        expect_png("profiles", ["profiles", cont, "--snapshot", "2", "--out", os.path.join(out, "profiles_2.png")],
+                   os.path.join(out, "profiles_2.png"))
         bad = os.path.join(out, "views_bad.png")
+        expect_one_line_error("profiles, snapshot out of range", ["profiles", cont, "--snapshot", "3", "--out", bad],
+                              [cont, "snapshot 3"], bad)
+        expect_one_line_error("profiles of a file without them", ["profiles", mom1, "--snapshot", "0", "--out", bad],
+                              [mom1, "meta/shell_edges_au"], bad)
         expect_one_line_error("views, snapshot out of range", ["views", cont, "--snapshot", "5", "--out", bad],
                               [cont, "snapshot 5"], bad)
         expect_one_line_error("views, negative snapshot", ["views", cont, "--snapshot", "-1", "--out", bad],
@@ -440,6 +455,8 @@ def catalogue_checks(workdir, catalogue=None, observation=None):
                                              os.path.join(out, "views_0.png")], os.path.join(out, "views_0.png"))
         expect_png("real catalogue: history", ["history", catalogue, "--system", str(sid), "--out",
                                                os.path.join(out, "history.png")], os.path.join(out, "history.png"))
+        expect_png("real catalogue: profiles", ["profiles", catalogue, "--snapshot", "0", "--out",
+                                                os.path.join(out, "profiles_0.png")], os.path.join(out, "profiles_0.png"))
         bad = os.path.join(out, "views_bad.png")
         expect_one_line_error("real catalogue: snapshot out of range",
                               ["views", catalogue, "--snapshot", str(n), "--out", bad],

@@ -11,6 +11,7 @@ observation looks like beside its noiseless truth.
 usage: /usr/bin/python3 validation/plot_catalogue.py views CATALOGUE --snapshot I [--out FIG.png]
                                                          [--stretch log|linear]
        /usr/bin/python3 validation/plot_catalogue.py history CATALOGUE --system NAME_OR_ID [--out FIG.png]
+       /usr/bin/python3 validation/plot_catalogue.py profiles CATALOGUE --snapshot I [--out FIG.png]
        /usr/bin/python3 validation/plot_catalogue.py observation FITS [--catalogue CATALOGUE] [--out FIG.png]
 
   views        the paper's Figure 2 for one snapshot: its views (8) in a 2x4 grid, each titled with
@@ -23,13 +24,17 @@ usage: /usr/bin/python3 validation/plot_catalogue.py views CATALOGUE --snapshot 
   history      the metadata of one system against t1: M, Mdot (log), L (log), disk radius, disk
                mass (both stars), Mgas100, separation, orbital phase. NAME_OR_ID is a name from
                /systems/names (e.g. B1) or a system id.
+  profiles     the radial profiles of one snapshot about each star (meta/vprof1/2, meta/Lprof1/2 on
+               meta/shell_edges_au): the mass-weighted radial velocity, and the specific angular
+               momentum's size and its part along the star's disk normal (J1, J2), against the
+               shell's mean radius; the disk radius dashed.
   observation  the observed image beside its TRUTH_IMAGE on one colour scale (beam ellipse
                bottom-left where BMAJ > 0), axes in AU from DISTANCE and CDELT1/2, and the TRUTH
                table with units. Intensity: log stretch clipped at max(1e-4 of the maximum, NOISE);
                velocity (BUNIT km/s or m/s): linear, diverging. --catalogue names the system when
                the TRUTH table holds a numeric system id.
 
---out defaults to views_<I>.png, history_<name>.png or <fits-stem>_observation.png in the current
+--out defaults to views_<I>.png, history_<name>.png, profiles_<I>.png or <fits-stem>_observation.png in the current
 folder; the path written is printed. Every input is read and checked before anything is drawn: a
 missing or unreadable file, a missing or mis-shaped dataset, attribute or header key, or a snapshot or
 system not in the file ends the run with exit 1 and one line on stderr naming the file, and no
@@ -203,6 +208,27 @@ def load_history(path, system):
     for k in META_SCALARS:
         hst[k] = hst[k][order]
     return hst
+
+
+def load_profiles(path, index):
+    """The radial profiles of snapshot `index` (about both stars) with the shells and the disk data."""
+    with open_h5(path) as f:
+        edges = dataset(f, "meta/shell_edges_au", (None,))
+        ns = edges.size - 1
+        if ns < 1:
+            raise InputError(f"{path}: meta/shell_edges_au holds {edges.size} edge(s); a profile needs 2 or more")
+        n = dataset(f, "meta/vprof1", (None, ns)).shape[0]
+        if not 0 <= index < n:
+            raise InputError(f"{path}: snapshot {index} is not in the catalogue (0 .. {n - 1})")
+        pr = {"path": path, "index": index, "r": np.sqrt(edges[:-1] * edges[1:]),
+              "units_v": units(f, "meta/vprof1"), "units_l": units(f, "meta/Lprof1")}
+        for i in (1, 2):
+            pr[f"v{i}"] = dataset(f, f"meta/vprof{i}", (n, ns))[index]
+            pr[f"L{i}"] = dataset(f, f"meta/Lprof{i}", (n, ns, 3))[index]
+            pr[f"J{i}"] = dataset(f, f"meta/J{i}", (n, 3))[index]
+            pr[f"dsize{i}"] = float(dataset(f, f"meta/dsize{i}", (n,))[index])
+        pr["t1"] = float(dataset(f, "meta/t1", (n,))[index])
+    return pr
 
 
 def fits_key(hdr, key, path, required=True, default=None):
@@ -498,6 +524,33 @@ def plot_history(hst, out):
 
 
 # ------------------------------------------------------------------------------------ observation
+def plot_profiles(pr, out):
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    colors = {1: PRIMARY_COLOR, 2: "goldenrod"}
+    for i in (1, 2):
+        c, r = colors[i], pr["r"]
+        axes[0].plot(r, pr[f"v{i}"], color=c, label=f"star {i}")
+        size = np.linalg.norm(pr[f"L{i}"], axis=1)
+        along = pr[f"L{i}"] @ pr[f"J{i}"]
+        axes[1].plot(r, size, color=c, label=f"|L{i}|")
+        axes[1].plot(r, np.abs(along), color=c, ls=":", label=f"|L{i} . J{i}|")
+        for ax in axes:
+            if pr[f"dsize{i}"] > 0:
+                ax.axvline(pr[f"dsize{i}"], color=c, ls="--", lw=0.8)
+    axes[0].axhline(0, color="grey", lw=0.5)
+    axes[0].set_ylabel(f"mass-weighted radial velocity [{pr['units_v'] or '?'}]")
+    axes[1].set_ylabel(f"specific angular momentum [{pr['units_l'] or '?'}]")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("shell radius [AU]")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{os.path.basename(pr['path'])}: snapshot {pr['index']} (t1 = {fmt(pr['t1'])} kyr); "
+                 "dashed: disk radii")
+    fig.tight_layout()
+    save(fig, out)
+
+
 def truth_lines(o):
     lines = []
     if o["truth"] is None:
@@ -573,7 +626,7 @@ def plot_observation(o, stretch, out):
 # ------------------------------------------------------------------------------------------ main
 def main(argv=None):
     ap = argparse.ArgumentParser(prog=PROG, description="Draw figures of a synobs catalogue or observation.")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{views,history,observation}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{views,history,profiles,observation}")
     p = sub.add_parser("views", help="the 8 views of one snapshot (the paper's Fig. 2)")
     p.add_argument("catalogue", help="catalogue file written by `synobs catalogue` (HDF5)")
     p.add_argument("--snapshot", type=int, required=True, help="snapshot index along /images (0-based)")
@@ -584,6 +637,10 @@ def main(argv=None):
     p.add_argument("catalogue", help="catalogue file written by `synobs catalogue` (HDF5)")
     p.add_argument("--system", required=True, help="system name (e.g. B1) or id")
     p.add_argument("--out", help="PNG to write (default history_<name>.png)")
+    p = sub.add_parser("profiles", help="the radial profiles of one snapshot about each star")
+    p.add_argument("catalogue", help="catalogue file written by `synobs catalogue` (HDF5)")
+    p.add_argument("--snapshot", type=int, required=True, help="snapshot index along /images (0-based)")
+    p.add_argument("--out", help="PNG to write (default profiles_<I>.png)")
     p = sub.add_parser("observation", help="an observation beside its truth, with the TRUTH table")
     p.add_argument("fits", help="FITS file written by `synobs observe`")
     p.add_argument("--catalogue", help="catalogue file, to name the system of the TRUTH table")
@@ -603,6 +660,8 @@ def main(argv=None):
             hst = load_history(a.catalogue, a.system)
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in hst["name"])
             job = (plot_history, hst, a.out or f"history_{safe}.png")
+        elif a.command == "profiles":
+            job = (plot_profiles, load_profiles(a.catalogue, a.snapshot), a.out or f"profiles_{a.snapshot}.png")
         else:
             o = load_observation(a.fits, a.catalogue)
             stem = os.path.splitext(os.path.basename(a.fits))[0]

@@ -238,6 +238,7 @@ int cat_config_init(cat_config *c, const params *ps, const char *observable)
     c->cadence = r(ps, "cadence") * BIN_YR;
     c->observers = (int)params_int(ps, C, "observers");
     c->proj_sep = r(ps, "projected_separation_au") * BIN_AU;
+    profile_shell_edges(fmin(2.0 * r(ps, "pixel_au"), 250.0) * BIN_AU, 500.0 * BIN_AU, PROFILE_NSHELL, c->shell_edges);
     const char *centre = params_string(ps, C, "centre");
     c->centre = strcmp(centre, "primary") == 0 ? 1 : strcmp(centre, "barycentre") == 0 ? 2 : 0;
     double pix = r(ps, "pixel_au");
@@ -360,6 +361,14 @@ void cat_snapshot_make(const cat_config *c, const binary_params *p, double t, ca
         for (int i = 0; i < 2; i++)
             cone_project(&m->view[o], rs.centre, rs.pixel, rs.height, rs.width, s.r[i], &m->star_px[o][i][0], &m->star_px[o][i][1]);
     if (!images) return;
+    for (int i = 0; i < 2; i++) {
+        double L[PROFILE_NSHELL * 3], vr[PROFILE_NSHELL];
+        binary_profiles(p, &s, i, PROFILE_NSHELL, c->shell_edges, L, vr);
+        for (int k = 0; k < PROFILE_NSHELL; k++) {
+            for (int d = 0; d < 3; d++) m->Lprof[i][k][d] = L[3 * k + d] / BIN_AU / 1e3;
+            m->vprof[i][k] = vr[k] / 1e3;
+        }
+    }
     for (int o = 0; o < c->observers; o++)
         render_observer(c, p, &s, &m->view[o], rs.centre, images + (size_t)o * rs.height * rs.width);
 }

@@ -12,6 +12,7 @@
 #include "catalogue/binary.h"
 #include "catalogue/cone.h"
 #include "catalogue/render.h"
+#include "catalogue/profiles.h"
 #include "core/params.h"
 #include "io/lamda.h"
 
@@ -27,6 +28,8 @@ extern const char *const cat_meta_descriptions[CAT_NMETA];
 typedef struct {
     double meta[CAT_NMETA];
     double J[2][3], r_au[2][3];
+    double Lprof[2][PROFILE_NSHELL][3]; /**< about each star [AU km/s] (profiles.h; with images only) */
+    double vprof[2][PROFILE_NSHELL];    /**< [km/s] */
     cone_view view[16];
     double star_px[16][2][2]; /**< (observer, star, row/col) */
 } cat_snapshot;
@@ -38,6 +41,7 @@ typedef struct {
     double proj_sep;         /**< [m] */
     beam beam;               /**< in pixels; fwhm_major 0: none */
     double line_noise, mask_sigma;
+    double shell_edges[PROFILE_NSHELL + 1]; /**< the profiles' shells [m]: 2 pixels (at most 250 AU) to 500 AU */
     double cadence;          /**< [s] */
     uint64_t seed;
     int nsys;
@@ -65,7 +69,8 @@ void cat_system_ready(const cat_config *c, int i);
 /** One system from a [choice] token (a preset name, or "random" with its stream) with the config's defaults. */
 int cat_system_make(const params *ps, const char *token, uint64_t seed, uint64_t stream, binary_params *p);
 
-/** Metadata and observers of system `sys` at t; images (observers x H x W, float) if non-NULL. */
+/** Metadata and observers of system `sys` at t; images (observers x H x W, float) and the radial
+ * profiles if images is non-NULL. */
 void cat_snapshot_make(const cat_config *c, const binary_params *p, double t, cat_snapshot *m, float *images);
 /** Metadata and observers at t, and the image of observer `observer` (0-based) alone. */
 void cat_snapshot_image(const cat_config *c, const binary_params *p, double t, int observer, cat_snapshot *m, float *image);

@@ -136,6 +136,16 @@ static void master_hook(hid_t f, void *vctx)
     h5_attr_f64(d, "frequency_hz", c->rs.mode == RENDER_DUST ? c->rs.freq : c->line.nu0);
     h5_attr_string(d, "orientation", "row 0 = top (the primary above the secondary), column 0 = left; images[s, k-1] is observer k");
     H5Dclose(d);
+    /* the profiles' shells (analogues.md 2.3: stored with the profiles) */
+    double edges_au[PROFILE_NSHELL + 1];
+    for (int k = 0; k <= PROFILE_NSHELL; k++) edges_au[k] = c->shell_edges[k] / BIN_AU;
+    hsize_t ne = PROFILE_NSHELL + 1;
+    hid_t es = H5Screate_simple(1, &ne, NULL), ed = H5Dcreate2(f, "meta/shell_edges_au", H5T_IEEE_F64LE, es, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5_CHECK(ed);
+    H5_CHECK(H5Dwrite(ed, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, edges_au));
+    h5_attr_string(ed, "units", "AU");
+    h5_attr_string(ed, "description", "edges of the 50 logarithmic shells of meta/Lprof* and meta/vprof* (2 pixels to 500 AU)");
+    H5Dclose(ed), H5Sclose(es);
     hid_t g = H5Gcreate2(f, "systems", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5_CHECK(g);
     hsize_t n = (hsize_t)c->nsys, dims2[2] = {n, 8};
@@ -164,7 +174,7 @@ static void master_hook(hid_t f, void *vctx)
     free(names), free(par);
 }
 
-enum { F_IMAGES, F_SYSTEM, F_SNAPSHOT, F_J1, F_J2, F_R1, F_R2, F_N, F_U, F_PHI, F_EXACT, F_PSEP, F_S1, F_S2, F_META };
+enum { F_IMAGES, F_SYSTEM, F_SNAPSHOT, F_J1, F_J2, F_R1, F_R2, F_N, F_U, F_PHI, F_EXACT, F_PSEP, F_S1, F_S2, F_L1, F_L2, F_V1, F_V2, F_META };
 
 static int make_observable(const params *ps, const char *params_text, const char *obs, const char *out)
 {
@@ -197,6 +207,13 @@ static int make_observable(const params *ps, const char *params_text, const char
         {"los/projected_separation_au", SHARD_FIELD_F64, K, "AU", "projected separation seen", 0, {0}},
         {"los/star1_px", SHARD_FIELD_F64, 0, "pixels", "primary (row, column); pixel centres at integers", 2, {K, 2}},
         {"los/star2_px", SHARD_FIELD_F64, 0, "pixels", "secondary (row, column)", 2, {K, 2}},
+        {"meta/Lprof1", SHARD_FIELD_F64, 0, "AU km/s",
+         "mass-weighted specific angular momentum of the gas about the primary, per shell of meta/shell_edges_au (NaN: no gas)", 2,
+         {PROFILE_NSHELL, 3}},
+        {"meta/Lprof2", SHARD_FIELD_F64, 0, "AU km/s", "the same about the secondary", 2, {PROFILE_NSHELL, 3}},
+        {"meta/vprof1", SHARD_FIELD_F64, PROFILE_NSHELL, "km/s",
+         "mass-weighted radial velocity of the gas relative to the primary, per shell (negative: infall)", 0, {0}},
+        {"meta/vprof2", SHARD_FIELD_F64, PROFILE_NSHELL, "km/s", "the same about the secondary", 0, {0}},
     };
     char names[CAT_NMETA][40];
     for (int i = 0; i < CAT_NMETA; i++) {
@@ -238,6 +255,8 @@ static int make_observable(const params *ps, const char *params_text, const char
         shard_write_field(w, F_N, l, 1, n), shard_write_field(w, F_U, l, 1, u), shard_write_field(w, F_PHI, l, 1, phi);
         shard_write_field(w, F_EXACT, l, 1, exact), shard_write_field(w, F_PSEP, l, 1, psep);
         shard_write_field(w, F_S1, l, 1, s1), shard_write_field(w, F_S2, l, 1, s2);
+        shard_write_field(w, F_L1, l, 1, m.Lprof[0]), shard_write_field(w, F_L2, l, 1, m.Lprof[1]);
+        shard_write_field(w, F_V1, l, 1, m.vprof[0]), shard_write_field(w, F_V2, l, 1, m.vprof[1]);
         for (int i = 0; i < CAT_NMETA; i++) shard_write_field(w, F_META + i, l, 1, &m.meta[i]);
         progress_update(&pr, l + 1);
     }
