@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/log.h"
 #include "io/h5util.h"
 #include "io/nnweights.h"
 #include "io/provenance.h"
@@ -287,6 +288,23 @@ char **checkpoint_list(const char *dir, int *n)
     closedir(d);
     if (*n) qsort(list, (size_t)*n, sizeof *list, by_step_desc); /* fixed-width steps: name order is step order */
     return list;
+}
+
+char *checkpoint_newest(const char *dir, const char *stage, int (*accept)(const char *path, void *ctx), void *ctx)
+{
+    int n;
+    char **list = checkpoint_list(dir, &n), *chosen = NULL;
+    for (int i = 0; i < n && !chosen; i++) {
+        if (accept(list[i], ctx) == 0) {
+            chosen = xstrdup(list[i]);
+        } else {
+            warning0("%s: skipping checkpoint %s: %s", stage, list[i], error_message());
+            error_clear();
+        }
+    }
+    for (int i = 0; i < n; i++) free(list[i]);
+    free(list);
+    return chosen;
 }
 
 void checkpoint_prune(const char *dir, int keep)

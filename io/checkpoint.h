@@ -60,6 +60,13 @@ int checkpoint_read_tensors(const char *path, nn_graph *g, nn_adam *opt);
  * the array); *n receives the count.
  */
 char **checkpoint_list(const char *dir, int *n);
+/**
+ * @brief The newest checkpoint of dir that accept(path, ctx) takes (returns 0), as a copy the caller
+ * frees, or NULL. Each one refused (accept returns -1 with the error set) is reported as the
+ * warning "STAGE: skipping checkpoint PATH: why", and the next older one is tried. One rank's
+ * work: the stage broadcasts the choice.
+ */
+char *checkpoint_newest(const char *dir, const char *stage, int (*accept)(const char *path, void *ctx), void *ctx);
 /** Remove all but the newest `keep` checkpoints of dir. */
 void checkpoint_prune(const char *dir, int keep);
 /** The checkpoint path for a step: DIR/checkpoint_SSSSSSSS.h5 (caller frees). */

@@ -261,17 +261,22 @@ def plane(data, path, what):
     return a[::-1]                 # FITS stores the bottom row first
 
 
-def load_observation(path, catalogue):
+def open_fits(path, purpose):
+    """(astropy.io.fits, the opened HDU list) of a FITS file; `purpose` names what needs astropy."""
     try:
         from astropy.io import fits
     except ImportError as e:
-        raise InputError(f"{path}: the observation figure needs astropy ({e})") from None
+        raise InputError(f"{path}: {purpose} needs astropy ({e})") from None
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
     try:
-        hdul = fits.open(path, memmap=False)
+        return fits, fits.open(path, memmap=False)
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: cannot open as FITS ({' '.join(str(e).split())})") from None
+
+
+def load_observation(path, catalogue):
+    fits, hdul = open_fits(path, "the observation figure")
     with hdul:
         hdr = hdul[0].header
         o = {"path": path, "image": plane(hdul[0].data, path, "the primary HDU")}

@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_catalogue import (InputError, dataset, extent_au, fits_key, fits_number, image_norm,  # noqa: E402
-                            is_velocity, masked, name_of, note, number_attr, open_h5, plane, save,
+                            is_velocity, masked, name_of, note, number_attr, open_fits, open_h5, plane, save,
                             system_names, text_attr, units)
 
 import h5py  # noqa: E402
@@ -167,16 +167,7 @@ def load_best(results, group, catalogue, observation, n_best):
 
 
 def load_observation(path):
-    try:
-        from astropy.io import fits
-    except ImportError as e:
-        raise InputError(f"{path}: --observation needs astropy ({e})") from None
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file")
-    try:
-        hdul = fits.open(path, memmap=False)
-    except (OSError, ValueError) as e:
-        raise InputError(f"{path}: cannot open as FITS ({' '.join(str(e).split())})") from None
+    fits, hdul = open_fits(path, "--observation")
     with hdul:
         hdr = hdul[0].header
         o = {"path": path, "image": plane(hdul[0].data, path, "the primary HDU")}

@@ -156,33 +156,34 @@ static void save_checkpoint(const ckpt_opts *o, const metric_trainer *t, const m
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
+typedef struct {
+    const metric_trainer *t;
+    const char *set;
+    int64_t S;
+} resume_ctx;
+
+/* A checkpoint this run can resume from: it reads, and holds this network on this feature set and schedule. */
+static int resume_accept(const char *path, void *vctx)
+{
+    const resume_ctx *c = vctx;
+    mlp_shape s;
+    float *p = NULL;
+    metric_state cs;
+    int rc = metric_file_read(path, &s, &p, NULL, &cs);
+    if (rc == 0 && (s.n != c->t->s.n || s.C != c->t->s.C || s.H1 != c->t->s.H1 || s.H2 != c->t->s.H2))
+        rc = error_set("%s: another network shape", path);
+    if (rc == 0 && (strcmp(cs.feature_set, c->set) != 0 || cs.steps_per_epoch != c->S))
+        rc = error_set("%s: another feature set or schedule", path);
+    free(p);
+    if (rc == 0) metric_history_free(&cs.hist);
+    return rc;
+}
+
 /* Rank 0 picks the newest checkpoint that reads and fits; every rank loads it. */
 static int resume(const char *dir, metric_trainer *t, metric_state *st, const char *set, int64_t S, char **used)
 {
-    char *chosen = NULL;
-    if (log_rank() == 0) {
-        int n;
-        char **list = checkpoint_list(dir, &n);
-        for (int i = 0; i < n && !chosen; i++) {
-            mlp_shape s;
-            float *p = NULL;
-            metric_state cs;
-            int rc = metric_file_read(list[i], &s, &p, NULL, &cs);
-            if (rc == 0 && (s.n != t->s.n || s.C != t->s.C || s.H1 != t->s.H1 || s.H2 != t->s.H2))
-                rc = error_set("%s: another network shape", list[i]);
-            if (rc == 0 && (strcmp(cs.feature_set, set) != 0 || cs.steps_per_epoch != S))
-                rc = error_set("%s: another feature set or schedule", list[i]);
-            if (rc == 0) chosen = xstrdup(list[i]);
-            else {
-                warning0("metric: skipping checkpoint %s: %s", list[i], error_message());
-                error_clear();
-            }
-            free(p);
-            if (rc == 0) metric_history_free(&cs.hist);
-        }
-        for (int i = 0; i < n; i++) free(list[i]);
-        free(list);
-    }
+    resume_ctx ctx = {t, set, S};
+    char *chosen = log_rank() == 0 ? checkpoint_newest(dir, "metric", resume_accept, &ctx) : NULL;
     char *path = mpi_bcast_string(chosen ? chosen : "");
     free(chosen);
     if (!path[0]) {

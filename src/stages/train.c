@@ -91,30 +91,31 @@ typedef struct {
     int64_t metric_chunk;
 } train_opts;
 
+typedef struct {
+    nn_graph *g;
+    nn_adam *opt;
+    const coemunet_config *mc;
+} resume_ctx;
+
+/* A checkpoint this run can resume from: it reads completely and holds this run's model. */
+static int resume_accept(const char *path, void *vctx)
+{
+    const resume_ctx *c = vctx;
+    train_state s;
+    int rc = checkpoint_read_state(path, &s);
+    if (rc == 0 && !coemunet_config_equal(&s.model, c->mc))
+        rc = error_set("%s: its model (grid %d, %d channels, %s) is not this run's", path, s.model.grid, s.model.channels,
+                       s.model.single_frequency ? "single-frequency" : "multi-frequency");
+    if (rc == 0) rc = checkpoint_read_tensors(path, c->g, c->opt);
+    history_free(&s.hist);
+    return rc;
+}
+
 /* Rank 0 finds the newest checkpoint that reads completely and matches the model; all ranks load it. */
 static int resume(const char *dir, nn_graph *g, nn_adam *opt, const coemunet_config *mc, train_state *st, char **used)
 {
-    char *chosen = NULL;
-    if (log_rank() == 0) {
-        int n;
-        char **list = checkpoint_list(dir, &n);
-        for (int i = 0; i < n && !chosen; i++) {
-            train_state s;
-            int rc = checkpoint_read_state(list[i], &s);
-            if (rc == 0 && !coemunet_config_equal(&s.model, mc))
-                rc = error_set("%s: its model (grid %d, %d channels, %s) is not this run's", list[i], s.model.grid,
-                               s.model.channels, s.model.single_frequency ? "single-frequency" : "multi-frequency");
-            if (rc == 0) rc = checkpoint_read_tensors(list[i], g, opt);
-            if (rc == 0) chosen = xstrdup(list[i]);
-            else {
-                warning0("train: skipping checkpoint %s: %s", list[i], error_message());
-                error_clear();
-            }
-            history_free(&s.hist);
-        }
-        for (int i = 0; i < n; i++) free(list[i]);
-        free(list);
-    }
+    resume_ctx ctx = {g, opt, mc};
+    char *chosen = log_rank() == 0 ? checkpoint_newest(dir, "train", resume_accept, &ctx) : NULL;
     char *path = mpi_bcast_string(chosen ? chosen : "");
     free(chosen);
     if (!path[0]) {
