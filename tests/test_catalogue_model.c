@@ -313,13 +313,16 @@ static void test_convergence(void **st)
 
 /* The packets of rays (render_packet.c) against one ray at a time, on the same steps: B1 and B2
  * views with the quadtree near the stars, the ring and the streamers, at 1 and 2 x 2 rays per
- * pixel. The two differ only by the vector exp, log, atan2 and expm1 (1 ulp each). */
+ * pixel. The two differ by the vector exp, log, atan2 and expm1 (1-3 ulp): 1e-14 of a pixel here
+ * (AVX-512 and AVX2 alike). A step rule's threshold met within those ulps would move one ray's
+ * steps on another CPU, by no more than the step's own error: up to 2 such pixels per image may
+ * differ more, and none by more than the convergence tolerance, 1e-3. */
 static void test_packets(void **st)
 {
     (void)st;
     if (render_packet_width() == 0) {
-        print_message("# packets: no vector unit here, render_view takes one ray at a time (nothing to compare)\n");
-        return;
+        print_message("# SKIP test_packets: no vector unit (or no SLEEF) in this build: render_view takes one ray at a time\n");
+        skip();
     }
     const char *names[2] = {"B1", "B2"};
     for (int m = 0; m < 2; m++) {
@@ -334,18 +337,23 @@ static void test_packets(void **st)
             rs.supersample = ss;
             for (int k = 0; k < 3; k++) rs.centre[k] = 0.5 * (s.r[0][k] + s.r[1][k]);
             size_t n = 36 * 36;
-            double *a = xmalloc(2 * n * sizeof *a), *b = a + n, worst = 0, peak = 0;
+            double *a = xmalloc(2 * n * sizeof *a), *b = a + n, worst = 0, worst_exact = 0, peak = 0;
+            int off = 0;
             render_view(&rs, &p, &s, &v[3 * m + ss], a);
             rs.scalar_rays = 1;
             render_view(&rs, &p, &s, &v[3 * m + ss], b);
             for (size_t i = 0; i < n; i++) {
                 assert_true(b[i] >= 0 && isfinite(a[i]));
-                if (b[i] > 0) worst = fmax(worst, fabs(a[i] - b[i]) / b[i]);
+                double d = b[i] > 0 ? fabs(a[i] - b[i]) / b[i] : fabs(a[i]);
+                worst = fmax(worst, d);
+                if (d > 1e-12) off++;
+                else worst_exact = fmax(worst_exact, d);
                 peak = fmax(peak, b[i]);
             }
-            print_message("# packets of %d rays vs one at a time (%s, %d x %d rays per pixel, peak %.3e Jy): worst %.1e of a pixel\n",
-                          render_packet_width(), names[m], ss, ss, peak, worst);
-            assert_true(peak > 0 && worst <= 1e-12);
+            print_message("# packets of %d rays vs one at a time (%s, %d x %d rays per pixel, peak %.3e Jy): %.1e of a pixel; "
+                          "%d pixel(s) beyond 1e-12 (worst %.1e)\n",
+                          render_packet_width(), names[m], ss, ss, peak, worst_exact, off, worst);
+            assert_true(peak > 0 && off <= 2 && worst <= 1e-3);
             free(a);
         }
         binary_free(&p);
